@@ -1,0 +1,13 @@
+//! vti-agentx: an AgentX subagent (RFC 2741) that classifies and diagnoses TX
+//! errors on Linux IPsec tunnel interfaces.
+//!
+//! Data flows one way (see README, "Architecture"):
+//! `collect` (netlink) → `classify` → `model::Snapshot` → `mib` (OID index)
+//! → `agentx` (session with snmpd).
+
+pub mod agentx;
+pub mod collect;
+pub mod mib;
+pub mod model;
+pub mod oid;
+pub mod value;

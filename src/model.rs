@@ -1,0 +1,316 @@
+//! Plain data passed along the pipeline: the collector's `Sample` (what the
+//! kernel said at one instant) and the served `Snapshot` (what SNMP answers
+//! from). No I/O and no netlink types here, so every stage can be tested with
+//! hand-built values.
+//!
+//! Security: nothing in this module may hold SA key material. The collector
+//! keeps only algorithm names.
+
+use std::net::IpAddr;
+use std::time::{Instant, SystemTime};
+
+use serde::Serialize;
+
+/// The three Linux IPsec tunnel interface kinds, which count TX errors
+/// differently (see README, "What each TX error means").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TunnelKind {
+    /// `ip_vti` (IPv4 outer).
+    Vti,
+    /// `ip6_vti` (IPv6 outer).
+    Vti6,
+    /// XFRM interface (`ip link add … type xfrm`; VyOS ≥1.4 `interfaces vti`).
+    Xfrm,
+}
+
+impl TunnelKind {
+    /// `IFLA_INFO_KIND` string.
+    pub fn from_link_kind(kind: &str) -> Option<TunnelKind> {
+        match kind {
+            "vti" => Some(TunnelKind::Vti),
+            "vti6" => Some(TunnelKind::Vti6),
+            "xfrm" => Some(TunnelKind::Xfrm),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TunnelKind::Vti => "vti",
+            TunnelKind::Vti6 => "vti6",
+            TunnelKind::Xfrm => "xfrm",
+        }
+    }
+}
+
+/// RFC 2863 ifOperStatus values, as the kernel's IF_OPER_* map onto them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum OperStatus {
+    Up = 1,
+    Down = 2,
+    Testing = 3,
+    Unknown = 4,
+    Dormant = 5,
+    NotPresent = 6,
+    LowerLayerDown = 7,
+}
+
+/// The kernel's `rtnl_link_stats64` fields we use. Fields missing from a
+/// shorter (older) struct are zero; see `Tunnel::error_counters_valid`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct LinkStats {
+    pub rx_packets: u64,
+    pub tx_packets: u64,
+    pub rx_bytes: u64,
+    pub tx_bytes: u64,
+    pub rx_errors: u64,
+    pub tx_errors: u64,
+    pub rx_dropped: u64,
+    pub tx_dropped: u64,
+    pub collisions: u64,
+    pub tx_aborted_errors: u64,
+    pub tx_carrier_errors: u64,
+}
+
+/// One tunnel interface as RTM_GETLINK reported it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Tunnel {
+    pub ifindex: u32,
+    pub name: String,
+    pub kind: TunnelKind,
+    /// Outer endpoints (vti/vti6); `None` when unset/wildcard or for xfrm.
+    pub local: Option<IpAddr>,
+    pub remote: Option<IpAddr>,
+    /// vti/vti6 keys in host order (the kernel sends them big-endian).
+    pub ikey: Option<u32>,
+    pub okey: Option<u32>,
+    /// vti/vti6 `IFLA_VTI_FWMARK` (outer route mark), if set.
+    pub fwmark: Option<u32>,
+    /// xfrm `IFLA_XFRM_IF_ID`.
+    pub if_id: Option<u32>,
+    /// Underlying link ifindex (`IFLA_VTI_LINK` / `IFLA_XFRM_LINK`), 0 = none.
+    pub link: u32,
+    pub mtu: u32,
+    pub oper: OperStatus,
+    pub stats: LinkStats,
+    /// False where the kernel does not export TX error counters for this
+    /// interface (XFRM interfaces on ≤5.10 report only packets/bytes/dropped):
+    /// the error columns are then unavailable, not zero.
+    pub error_counters_valid: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SaDirection {
+    In,
+    Out,
+}
+
+/// One XFRM state (SA) without key material.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SecurityAssociation {
+    pub spi: u32,
+    /// IP protocol number: 50 ESP, 51 AH, 108 IPComp.
+    pub proto: u8,
+    /// XFRM_MODE_*: 0 transport, 1 tunnel, 2 route optimization, 3 in-trigger, 4 beet.
+    pub mode: u8,
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    pub reqid: u32,
+    pub direction: SaDirection,
+    /// `XFRMA_MARK` (value, mask).
+    pub mark: Option<(u32, u32)>,
+    /// `XFRMA_SET_MARK` (value, mask): mark the outer packet gets, used for
+    /// the outer route look-up.
+    pub set_mark: Option<(u32, u32)>,
+    pub if_id: Option<u32>,
+    /// Algorithm names only (e.g. "cbc(aes)"); never keys.
+    pub enc_alg: Option<String>,
+    pub auth_alg: Option<String>,
+    pub aead_alg: Option<String>,
+    pub comp_alg: Option<String>,
+    /// Selector family (AF_INET 2 / AF_INET6 10, 0 = any) — vti6 carrying
+    /// IPv4 needs an IPv4 selector.
+    pub selector_family: u16,
+    pub lifetime: SaLifetime,
+    pub current: SaCurrent,
+    pub stats: SaStats,
+    pub replay: SaReplay,
+}
+
+/// Configured limits (`xfrm_lifetime_cfg`); `u64::MAX` means "no limit",
+/// as the kernel stores it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct SaLifetime {
+    pub soft_byte_limit: u64,
+    pub hard_byte_limit: u64,
+    pub soft_packet_limit: u64,
+    pub hard_packet_limit: u64,
+    /// Seconds after add; 0 = none.
+    pub soft_add_expires_seconds: u64,
+    pub hard_add_expires_seconds: u64,
+    pub soft_use_expires_seconds: u64,
+    pub hard_use_expires_seconds: u64,
+}
+
+/// `xfrm_lifetime_cur`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct SaCurrent {
+    pub bytes: u64,
+    pub packets: u64,
+    /// Unix seconds.
+    pub add_time: u64,
+    pub use_time: u64,
+}
+
+/// `xfrm_stats` (meaningful on inbound SAs).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct SaStats {
+    pub replay_window: u32,
+    pub replay: u32,
+    pub integrity_failed: u32,
+}
+
+/// Replay state: `XFRMA_REPLAY_VAL` or `XFRMA_REPLAY_ESN_VAL`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct SaReplay {
+    /// Output sequence number (64-bit when ESN: oseq_hi << 32 | oseq).
+    pub oseq: u64,
+    /// Highest input sequence number seen.
+    pub seq: u64,
+    pub window: u32,
+    pub esn: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PolicyDirection {
+    In,
+    Out,
+    Fwd,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PolicyAction {
+    Allow,
+    Block,
+}
+
+/// One XFRM policy (SPD entry).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Policy {
+    pub index: u32,
+    pub direction: PolicyDirection,
+    pub action: PolicyAction,
+    pub priority: u32,
+    /// Selector: family, prefixes.
+    pub selector_family: u16,
+    pub selector_src: Option<(IpAddr, u8)>,
+    pub selector_dst: Option<(IpAddr, u8)>,
+    pub mark: Option<(u32, u32)>,
+    pub if_id: Option<u32>,
+    pub templates: Vec<PolicyTemplate>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PolicyTemplate {
+    pub src: Option<IpAddr>,
+    pub dst: Option<IpAddr>,
+    pub proto: u8,
+    pub mode: u8,
+    pub reqid: u32,
+    pub spi: u32,
+}
+
+/// Data that may be unavailable (no CAP_NET_ADMIN, file missing, ...).
+/// Unavailable is reported as such, never as empty or zero.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", content = "value", rename_all = "lowercase")]
+pub enum Availability<T> {
+    Available(T),
+    Unavailable(String),
+}
+
+impl<T> Availability<T> {
+    pub fn as_ref(&self) -> Option<&T> {
+        match self {
+            Availability::Available(v) => Some(v),
+            Availability::Unavailable(_) => None,
+        }
+    }
+}
+
+/// What the collector read from the kernel at one instant.
+#[derive(Clone, Debug)]
+pub struct Sample {
+    pub taken_at: Instant,
+    pub wall_time: SystemTime,
+    /// `uname -r`, for the logs and the global scalars.
+    pub kernel_release: String,
+    pub tunnels: Vec<Tunnel>,
+    pub sas: Availability<Vec<SecurityAssociation>>,
+    pub policies: Availability<Vec<Policy>>,
+    /// `/proc/net/xfrm_stat`, in file order, parsed by name.
+    pub xfrm_stat: Availability<Vec<(String, u64)>>,
+}
+
+/// Anything that can produce a `Sample`: the netlink collector, or a fixture
+/// in tests. The binary uses exactly this seam for both.
+pub trait SampleSource: Send {
+    fn collect(&mut self) -> impl std::future::Future<Output = anyhow::Result<Sample>> + Send;
+}
+
+/// Per-tunnel summary of its SAs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct SaSummary {
+    pub outbound: u32,
+    pub inbound: u32,
+    /// Seconds until the nearest hard add-expiry among the tunnel's SAs.
+    pub seconds_to_hard_expiry: Option<u64>,
+    /// Packets left before the smallest non-ESN outbound sequence number wraps.
+    pub seq_headroom: Option<u64>,
+}
+
+/// A tunnel as served: the kernel's view plus what we derived.
+#[derive(Clone, Debug, Serialize)]
+pub struct TunnelRow {
+    pub tunnel: Tunnel,
+    /// When this interface's counters last started from a new base
+    /// (interface (re)created, or counters went backwards).
+    #[serde(skip)]
+    pub discontinuity_at: Instant,
+    pub sa_summary: SaSummary,
+}
+
+/// An SA as served, attached to the tunnel that uses it (0 = none).
+#[derive(Clone, Debug, Serialize)]
+pub struct SaRow {
+    pub tunnel_ifindex: u32,
+    /// Stable per-tunnel row number, assigned when the SA is first seen.
+    pub index: u32,
+    pub sa: SecurityAssociation,
+}
+
+/// Everything SNMP and `show` answer from: built once per poll, then
+/// immutable and shared.
+#[derive(Clone, Debug, Serialize)]
+pub struct Snapshot {
+    #[serde(skip)]
+    pub taken_at: Instant,
+    #[serde(skip)]
+    pub wall_time: SystemTime,
+    pub poll_interval_secs: u32,
+    pub kernel_release: String,
+    /// False when SA/policy dumps were not possible (no CAP_NET_ADMIN).
+    pub xfrm_available: bool,
+    pub xfrm_stat: Availability<Vec<(String, u64)>>,
+    /// Sorted by ifindex.
+    pub tunnels: Vec<TunnelRow>,
+    /// Sorted by (tunnel_ifindex, index).
+    pub sas: Vec<SaRow>,
+    /// Polls that failed since start (the previous snapshot stays served).
+    pub poll_failures: u64,
+}
