@@ -433,6 +433,28 @@ mod tests {
         assert_eq!(pdu.encode(), Err(EncodeError::OidTooLong(200)));
     }
 
+    /// The fuzz seed corpus doubles as hand-made vectors: every `NAME_be` /
+    /// `NAME_le` pair must decode, to the same PDU, and re-encode to `NAME_be`.
+    #[test]
+    fn fuzz_seed_pairs_decode_identically() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/pdu_decode");
+        let mut pairs = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+            let Some(stem) = name.strip_suffix("_be") else {
+                continue;
+            };
+            let be = std::fs::read(&path).unwrap();
+            let le = std::fs::read(dir.join(format!("{stem}_le"))).unwrap();
+            let pdu = Pdu::decode(&be).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(Pdu::decode(&le).unwrap(), pdu, "{stem}_le");
+            assert_eq!(pdu.encode().unwrap(), be, "{name} re-encodes");
+            pairs += 1;
+        }
+        assert!(pairs >= 15, "only {pairs} seed pairs found");
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(2000))]
 
