@@ -2,3 +2,4 @@
 //! connects to the master agent, `session` runs Open → Register → serve.
 
 pub mod pdu;
+pub mod transport;
