@@ -1,4 +1,10 @@
-//! IPSEC-VTI-MIB: the OID layout (`oids`), the snapshot → OID index
-//! rendering, and the MIB text itself.
+//! IPSEC-VTI-MIB: the OID layout (`oids`), the master's clock for TimeStamps
+//! (`clock`), the lookup structure (`index`) and the snapshot → index
+//! rendering (`render`).
 
+pub mod clock;
+pub mod index;
 pub mod oids;
+
+pub use clock::MasterClock;
+pub use index::{Lookup, MibIndex, SharedIndex};
