@@ -268,8 +268,9 @@ pub trait SampleSource: Send {
 pub struct SaSummary {
     pub outbound: u32,
     pub inbound: u32,
-    /// Seconds until the nearest hard add-expiry among the tunnel's SAs.
-    pub seconds_to_hard_expiry: Option<u64>,
+    /// Unix time of the nearest hard add-expiry among the tunnel's SAs
+    /// (seconds-to-expiry is computed when asked, so it never goes stale).
+    pub nearest_hard_expiry_unix: Option<u64>,
     /// Packets left before the smallest non-ESN outbound sequence number wraps.
     pub seq_headroom: Option<u64>,
 }
@@ -313,4 +314,43 @@ pub struct Snapshot {
     pub sas: Vec<SaRow>,
     /// Polls that failed since start (the previous snapshot stays served).
     pub poll_failures: u64,
+}
+
+impl SecurityAssociation {
+    /// Unix time at which the kernel will hard-expire this SA, if a time
+    /// limit applies (add-expiry counts from creation, use-expiry from first
+    /// use).
+    pub fn hard_expiry_unix(&self) -> Option<u64> {
+        expiry(
+            &self.current,
+            self.lifetime.hard_add_expires_seconds,
+            self.lifetime.hard_use_expires_seconds,
+        )
+    }
+
+    /// Unix time of the soft expiry (when IKE should rekey), if any.
+    pub fn soft_expiry_unix(&self) -> Option<u64> {
+        expiry(
+            &self.current,
+            self.lifetime.soft_add_expires_seconds,
+            self.lifetime.soft_use_expires_seconds,
+        )
+    }
+
+    /// Packets left before a non-ESN output sequence number wraps
+    /// (the kernel refuses to send past 2^32 − 1: XfrmOutStateSeqError).
+    pub fn seq_headroom(&self) -> Option<u64> {
+        (self.direction == SaDirection::Out && !self.replay.esn)
+            .then(|| u64::from(u32::MAX).saturating_sub(self.replay.oseq))
+    }
+}
+
+fn expiry(cur: &SaCurrent, add_expires: u64, use_expires: u64) -> Option<u64> {
+    let by_add = (add_expires != 0).then(|| cur.add_time.saturating_add(add_expires));
+    let by_use =
+        (use_expires != 0 && cur.use_time != 0).then(|| cur.use_time.saturating_add(use_expires));
+    match (by_add, by_use) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
 }

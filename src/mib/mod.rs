@@ -5,6 +5,7 @@
 pub mod clock;
 pub mod index;
 pub mod oids;
+pub mod render;
 
 pub use clock::MasterClock;
 pub use index::{Lookup, MibIndex, SharedIndex};
