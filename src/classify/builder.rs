@@ -1,0 +1,383 @@
+//! Turns consecutive `Sample`s into served `Snapshot`s.
+//!
+//! This is the stateful part of the pipeline: it remembers, per interface,
+//! when its counters started from a new base (for the discontinuity
+//! TimeStamp), and gives every SA a row number that stays the same for as
+//! long as the SA exists (so an NMS graphing vtiSaCurBytes.5.2 keeps seeing
+//! the same SA).
+
+use std::collections::{HashMap, HashSet};
+use std::net::IpAddr;
+use std::time::Instant;
+
+use crate::model::{
+    Availability, LinkStats, SaDirection, SaRow, SaSummary, Sample, SecurityAssociation, Snapshot,
+    Tunnel, TunnelKind, TunnelRow,
+};
+
+/// What identifies "the same interface" across polls: a re-created interface
+/// may get the same ifindex back, but it starts new counters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct InterfaceIdentity {
+    name: String,
+    kind: TunnelKind,
+}
+
+#[derive(Clone, Debug)]
+struct InterfaceHistory {
+    identity: InterfaceIdentity,
+    discontinuity_at: Instant,
+    last_stats: LinkStats,
+}
+
+/// An SA's identity in the kernel: (daddr, spi, proto) is unique.
+type SaKey = (IpAddr, u32, u8);
+
+/// Row numbers of one tunnel's SAs.
+#[derive(Default)]
+struct SaNumbering {
+    rows: HashMap<SaKey, u32>,
+    /// Never reused while the tunnel exists, so a row number always means
+    /// the same SA.
+    next: u32,
+}
+
+impl SaNumbering {
+    fn number(&mut self, key: SaKey) -> u32 {
+        *self.rows.entry(key).or_insert_with(|| {
+            self.next += 1;
+            self.next
+        })
+    }
+}
+
+#[derive(Default)]
+pub struct SnapshotBuilder {
+    interfaces: HashMap<u32, InterfaceHistory>,
+    /// tunnel ifindex → its SAs' row numbers.
+    sa_rows: HashMap<u32, SaNumbering>,
+    poll_failures: u64,
+}
+
+impl SnapshotBuilder {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Counts a failed poll; the caller keeps serving the previous snapshot.
+    pub fn record_failure(&mut self) -> u64 {
+        self.poll_failures += 1;
+        self.poll_failures
+    }
+
+    /// `owner_of` maps an SA to the ifindex of the tunnel that uses it (0 =
+    /// none); see `classify::mapping`.
+    pub fn build(
+        &mut self,
+        sample: Sample,
+        poll_interval_secs: u32,
+        owner_of: impl Fn(&[Tunnel], &SecurityAssociation) -> u32,
+    ) -> Snapshot {
+        let now = sample.taken_at;
+        let present: HashSet<u32> = sample.tunnels.iter().map(|t| t.ifindex).collect();
+        self.interfaces
+            .retain(|ifindex, _| present.contains(ifindex));
+
+        let (sas, xfrm_available) = match sample.sas {
+            Availability::Available(sas) => (sas, true),
+            Availability::Unavailable(_) => (Vec::new(), false),
+        };
+        let sa_rows = self.sa_rows(&sample.tunnels, &present, sas, owner_of);
+
+        let mut tunnels: Vec<TunnelRow> = sample
+            .tunnels
+            .into_iter()
+            .map(|tunnel| {
+                let discontinuity_at = self.discontinuity(&tunnel, now);
+                let sa_summary = summarize(tunnel.ifindex, &sa_rows);
+                TunnelRow {
+                    tunnel,
+                    discontinuity_at,
+                    sa_summary,
+                }
+            })
+            .collect();
+        tunnels.sort_by_key(|t| t.tunnel.ifindex);
+
+        Snapshot {
+            taken_at: now,
+            wall_time: sample.wall_time,
+            poll_interval_secs,
+            kernel_release: sample.kernel_release,
+            xfrm_available,
+            xfrm_stat: sample.xfrm_stat,
+            tunnels,
+            sas: sa_rows,
+            poll_failures: self.poll_failures,
+        }
+    }
+
+    /// When this interface's counters last started from a new base.
+    fn discontinuity(&mut self, tunnel: &Tunnel, now: Instant) -> Instant {
+        let identity = InterfaceIdentity {
+            name: tunnel.name.clone(),
+            kind: tunnel.kind,
+        };
+        let history = self
+            .interfaces
+            .entry(tunnel.ifindex)
+            .or_insert_with(|| InterfaceHistory {
+                identity: identity.clone(),
+                discontinuity_at: now,
+                last_stats: tunnel.stats,
+            });
+        if history.identity != identity || went_backwards(&history.last_stats, &tunnel.stats) {
+            history.identity = identity;
+            history.discontinuity_at = now;
+        }
+        history.last_stats = tunnel.stats;
+        history.discontinuity_at
+    }
+
+    fn sa_rows(
+        &mut self,
+        tunnels: &[Tunnel],
+        present: &HashSet<u32>,
+        sas: Vec<SecurityAssociation>,
+        owner_of: impl Fn(&[Tunnel], &SecurityAssociation) -> u32,
+    ) -> Vec<SaRow> {
+        let mut seen: HashMap<u32, SaNumbering> = HashMap::new();
+        let mut rows: Vec<SaRow> = sas
+            .into_iter()
+            .map(|sa| {
+                let owner = owner_of(tunnels, &sa);
+                let key = (sa.dst, sa.spi, sa.proto);
+                let index = self.sa_rows.entry(owner).or_default().number(key);
+                let kept = seen.entry(owner).or_default();
+                kept.rows.insert(key, index);
+                SaRow {
+                    tunnel_ifindex: owner,
+                    index,
+                    sa,
+                }
+            })
+            .collect();
+        // Forget SAs that are gone, so the map cannot grow without bound;
+        // keep the counters of tunnels that still exist.
+        for (owner, numbering) in self.sa_rows.drain() {
+            if owner == 0 || present.contains(&owner) {
+                seen.entry(owner).or_default().next = numbering.next;
+            }
+        }
+        self.sa_rows = seen;
+        rows.sort_by_key(|r| (r.tunnel_ifindex, r.index));
+        rows
+    }
+}
+
+/// Any counter lower than last time means the kernel started over.
+fn went_backwards(before: &LinkStats, now: &LinkStats) -> bool {
+    let pairs = [
+        (before.tx_packets, now.tx_packets),
+        (before.tx_bytes, now.tx_bytes),
+        (before.tx_errors, now.tx_errors),
+        (before.tx_dropped, now.tx_dropped),
+        (before.tx_carrier_errors, now.tx_carrier_errors),
+        (before.collisions, now.collisions),
+        (before.tx_aborted_errors, now.tx_aborted_errors),
+        (before.rx_packets, now.rx_packets),
+        (before.rx_bytes, now.rx_bytes),
+    ];
+    pairs.iter().any(|(b, n)| n < b)
+}
+
+fn summarize(ifindex: u32, rows: &[SaRow]) -> SaSummary {
+    let mut summary = SaSummary::default();
+    for row in rows.iter().filter(|r| r.tunnel_ifindex == ifindex) {
+        let sa = &row.sa;
+        match sa.direction {
+            SaDirection::Out => summary.outbound += 1,
+            SaDirection::In => summary.inbound += 1,
+        }
+        summary.nearest_hard_expiry_unix =
+            min_some(summary.nearest_hard_expiry_unix, sa.hard_expiry_unix());
+        summary.seq_headroom = min_some(summary.seq_headroom, sa.seq_headroom());
+    }
+    summary
+}
+
+fn min_some(a: Option<u64>, b: Option<u64>) -> Option<u64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::*;
+    use std::time::{Duration, SystemTime};
+
+    pub(crate) fn tunnel(ifindex: u32, name: &str, tx_packets: u64) -> Tunnel {
+        Tunnel {
+            ifindex,
+            name: name.into(),
+            kind: TunnelKind::Xfrm,
+            local: None,
+            remote: None,
+            ikey: None,
+            okey: None,
+            fwmark: None,
+            if_id: Some(ifindex),
+            link: 0,
+            mtu: 1400,
+            oper: OperStatus::Up,
+            stats: LinkStats {
+                tx_packets,
+                ..LinkStats::default()
+            },
+            error_counters_valid: true,
+        }
+    }
+
+    fn sa(spi: u32, if_id: u32, direction: SaDirection) -> SecurityAssociation {
+        SecurityAssociation {
+            spi,
+            proto: 50,
+            mode: 1,
+            src: "192.0.2.1".parse().unwrap(),
+            dst: "192.0.2.2".parse().unwrap(),
+            reqid: 1,
+            direction,
+            mark: None,
+            set_mark: None,
+            if_id: Some(if_id),
+            enc_alg: Some("cbc(aes)".into()),
+            auth_alg: Some("hmac(sha256)".into()),
+            aead_alg: None,
+            comp_alg: None,
+            selector_family: 0,
+            lifetime: SaLifetime::default(),
+            current: SaCurrent::default(),
+            stats: SaStats::default(),
+            replay: SaReplay {
+                oseq: 10,
+                ..SaReplay::default()
+            },
+        }
+    }
+
+    fn sample(at: Instant, tunnels: Vec<Tunnel>, sas: Vec<SecurityAssociation>) -> Sample {
+        Sample {
+            taken_at: at,
+            wall_time: SystemTime::now(),
+            kernel_release: "6.1.0-test".into(),
+            tunnels,
+            sas: Availability::Available(sas),
+            policies: Availability::Available(vec![]),
+            xfrm_stat: Availability::Available(vec![]),
+        }
+    }
+
+    fn by_if_id(tunnels: &[Tunnel], sa: &SecurityAssociation) -> u32 {
+        tunnels
+            .iter()
+            .find(|t| t.if_id.is_some() && t.if_id == sa.if_id)
+            .map_or(0, |t| t.ifindex)
+    }
+
+    #[test]
+    fn discontinuity_moves_on_recreate_and_counter_reset_only() {
+        let t0 = Instant::now();
+        let t1 = t0 + Duration::from_secs(10);
+        let t2 = t1 + Duration::from_secs(10);
+        let t3 = t2 + Duration::from_secs(10);
+        let mut b = SnapshotBuilder::new();
+        let s = b.build(sample(t0, vec![tunnel(5, "x1", 10)], vec![]), 10, by_if_id);
+        assert_eq!(s.tunnels[0].discontinuity_at, t0);
+        let s = b.build(sample(t1, vec![tunnel(5, "x1", 20)], vec![]), 10, by_if_id);
+        assert_eq!(
+            s.tunnels[0].discontinuity_at, t0,
+            "counters grew: same base"
+        );
+        let s = b.build(sample(t2, vec![tunnel(5, "x1", 3)], vec![]), 10, by_if_id);
+        assert_eq!(s.tunnels[0].discontinuity_at, t2, "counters went backwards");
+        let s = b.build(
+            sample(t3, vec![tunnel(5, "other", 9)], vec![]),
+            10,
+            by_if_id,
+        );
+        assert_eq!(
+            s.tunnels[0].discontinuity_at, t3,
+            "ifindex reused by a new interface"
+        );
+    }
+
+    #[test]
+    fn sa_rows_keep_their_number_while_the_sa_lives() {
+        let t0 = Instant::now();
+        let mut b = SnapshotBuilder::new();
+        let tunnels = vec![tunnel(5, "x1", 0)];
+        let s = b.build(
+            sample(
+                t0,
+                tunnels.clone(),
+                vec![
+                    sa(0x100, 5, SaDirection::Out),
+                    sa(0x200, 5, SaDirection::In),
+                ],
+            ),
+            10,
+            by_if_id,
+        );
+        let idx: Vec<_> = s
+            .sas
+            .iter()
+            .map(|r| (r.sa.spi, r.tunnel_ifindex, r.index))
+            .collect();
+        assert_eq!(idx, vec![(0x100, 5, 1), (0x200, 5, 2)]);
+        // SA 0x100 rekeyed to 0x300; 0x200 keeps row 2, the new one gets 3.
+        let s = b.build(
+            sample(
+                t0,
+                tunnels,
+                vec![
+                    sa(0x200, 5, SaDirection::In),
+                    sa(0x300, 5, SaDirection::Out),
+                ],
+            ),
+            10,
+            by_if_id,
+        );
+        let idx: Vec<_> = s.sas.iter().map(|r| (r.sa.spi, r.index)).collect();
+        assert_eq!(idx, vec![(0x200, 2), (0x300, 3)]);
+        assert_eq!(s.tunnels[0].sa_summary.outbound, 1);
+        assert_eq!(s.tunnels[0].sa_summary.inbound, 1);
+        assert_eq!(
+            s.tunnels[0].sa_summary.seq_headroom,
+            Some(u64::from(u32::MAX) - 10)
+        );
+    }
+
+    #[test]
+    fn unattached_sas_go_to_row_zero_and_unavailable_xfrm_is_flagged() {
+        let t0 = Instant::now();
+        let mut b = SnapshotBuilder::new();
+        let s = b.build(
+            sample(
+                t0,
+                vec![tunnel(5, "x1", 0)],
+                vec![sa(0x100, 99, SaDirection::Out)],
+            ),
+            10,
+            by_if_id,
+        );
+        assert_eq!(s.sas[0].tunnel_ifindex, 0);
+        assert_eq!(s.tunnels[0].sa_summary.outbound, 0);
+        let mut smp = sample(t0, vec![tunnel(5, "x1", 0)], vec![]);
+        smp.sas = Availability::Unavailable("needs CAP_NET_ADMIN".into());
+        let s = b.build(smp, 10, by_if_id);
+        assert!(!s.xfrm_available);
+    }
+}

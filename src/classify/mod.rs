@@ -1,0 +1,4 @@
+//! Sample → Snapshot: maps SAs to tunnels and keeps the per-interface state
+//! that needs more than one poll.
+
+pub mod builder;
