@@ -11,4 +11,6 @@ pub mod collect;
 pub mod mib;
 pub mod model;
 pub mod oid;
+pub mod poller;
+pub mod show;
 pub mod value;

@@ -2,3 +2,4 @@
 //! that needs more than one poll.
 
 pub mod builder;
+pub mod mapping;
