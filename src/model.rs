@@ -275,6 +275,21 @@ pub struct SaSummary {
     pub seq_headroom: Option<u64>,
 }
 
+/// Classified TX error counters of one tunnel.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Categories {
+    pub carrier: u64,
+    #[serde(rename = "loop")]
+    pub routing_loop: u64,
+    pub too_big: u64,
+    pub output_errors: u64,
+    pub dropped: u64,
+    /// Estimated (a lower bound) drops below a vti/vti6 that the kernel
+    /// counted as sent 1-byte packets. Always 0 for xfrm (they are
+    /// output_errors there).
+    pub underlay_drops: u64,
+}
+
 /// A tunnel as served: the kernel's view plus what we derived.
 #[derive(Clone, Debug, Serialize)]
 pub struct TunnelRow {
@@ -283,6 +298,14 @@ pub struct TunnelRow {
     /// (interface (re)created, or counters went backwards).
     #[serde(skip)]
     pub discontinuity_at: Instant,
+    /// Classified TX errors since `discontinuity_at` (meaningful only when
+    /// `tunnel.error_counters_valid`).
+    pub categories: Categories,
+    /// What moved in the last poll interval.
+    pub last_delta: Categories,
+    /// When an error category last rose.
+    #[serde(skip)]
+    pub last_error_at: Option<Instant>,
     pub sa_summary: SaSummary,
 }
 

@@ -11,8 +11,8 @@ use std::net::IpAddr;
 use std::time::Instant;
 
 use crate::model::{
-    Availability, LinkStats, SaDirection, SaRow, SaSummary, Sample, SecurityAssociation, Snapshot,
-    Tunnel, TunnelKind, TunnelRow,
+    Availability, Categories, LinkStats, SaDirection, SaRow, SaSummary, Sample,
+    SecurityAssociation, Snapshot, Tunnel, TunnelKind, TunnelRow,
 };
 
 /// What identifies "the same interface" across polls: a re-created interface
@@ -28,6 +28,16 @@ struct InterfaceHistory {
     identity: InterfaceIdentity,
     discontinuity_at: Instant,
     last_stats: LinkStats,
+    categories: Categories,
+    last_error_at: Option<Instant>,
+}
+
+/// What the history says about one interface at this poll.
+struct Counted {
+    discontinuity_at: Instant,
+    categories: Categories,
+    last_delta: Categories,
+    last_error_at: Option<Instant>,
 }
 
 /// An SA's identity in the kernel: (daddr, spi, proto) is unique.
@@ -93,11 +103,14 @@ impl SnapshotBuilder {
             .tunnels
             .into_iter()
             .map(|tunnel| {
-                let discontinuity_at = self.discontinuity(&tunnel, now);
+                let counted = self.count(&tunnel, now);
                 let sa_summary = summarize(tunnel.ifindex, &sa_rows);
                 TunnelRow {
                     tunnel,
-                    discontinuity_at,
+                    discontinuity_at: counted.discontinuity_at,
+                    categories: counted.categories,
+                    last_delta: counted.last_delta,
+                    last_error_at: counted.last_error_at,
                     sa_summary,
                 }
             })
@@ -117,26 +130,45 @@ impl SnapshotBuilder {
         }
     }
 
-    /// When this interface's counters last started from a new base.
-    fn discontinuity(&mut self, tunnel: &Tunnel, now: Instant) -> Instant {
+    /// Advances this interface's history by one reading: detects a new
+    /// counter base (interface re-created, counters went backwards) and
+    /// accumulates the classified categories.
+    fn count(&mut self, tunnel: &Tunnel, now: Instant) -> Counted {
         let identity = InterfaceIdentity {
             name: tunnel.name.clone(),
             kind: tunnel.kind,
         };
-        let history = self
-            .interfaces
-            .entry(tunnel.ifindex)
-            .or_insert_with(|| InterfaceHistory {
-                identity: identity.clone(),
+        let fresh = |identity: InterfaceIdentity| {
+            let categories = Categories::from_totals(&tunnel.stats);
+            InterfaceHistory {
+                identity,
                 discontinuity_at: now,
                 last_stats: tunnel.stats,
-            });
-        if history.identity != identity || went_backwards(&history.last_stats, &tunnel.stats) {
-            history.identity = identity;
-            history.discontinuity_at = now;
+                last_error_at: categories.any_error().then_some(now),
+                categories,
+            }
+        };
+        let mut last_delta = Categories::default();
+        match self.interfaces.get_mut(&tunnel.ifindex) {
+            Some(h) if h.identity == identity && !went_backwards(&h.last_stats, &tunnel.stats) => {
+                last_delta = Categories::delta(tunnel.kind, &h.last_stats, &tunnel.stats);
+                h.categories.add(&last_delta);
+                if last_delta.any_error() {
+                    h.last_error_at = Some(now);
+                }
+                h.last_stats = tunnel.stats;
+            }
+            _ => {
+                self.interfaces.insert(tunnel.ifindex, fresh(identity));
+            }
         }
-        history.last_stats = tunnel.stats;
-        history.discontinuity_at
+        let h = &self.interfaces[&tunnel.ifindex];
+        Counted {
+            discontinuity_at: h.discontinuity_at,
+            categories: h.categories,
+            last_delta,
+            last_error_at: h.last_error_at,
+        }
     }
 
     fn sa_rows(
@@ -312,6 +344,38 @@ mod tests {
             s.tunnels[0].discontinuity_at, t3,
             "ifindex reused by a new interface"
         );
+    }
+
+    #[test]
+    fn categories_accumulate_deltas_and_restart_at_a_discontinuity() {
+        let t0 = Instant::now();
+        let mut b = SnapshotBuilder::new();
+        let mut t = tunnel(5, "x1", 10);
+        t.stats.tx_errors = 2;
+        t.stats.tx_carrier_errors = 2;
+        let s = b.build(sample(t0, vec![t.clone()], vec![]), 10, by_if_id);
+        assert_eq!(
+            s.tunnels[0].categories.carrier, 2,
+            "first poll: kernel totals"
+        );
+        assert_eq!(s.tunnels[0].last_error_at, Some(t0));
+        t.stats.tx_errors = 5;
+        t.stats.collisions = 3;
+        let t1 = t0 + Duration::from_secs(10);
+        let s = b.build(sample(t1, vec![t.clone()], vec![]), 10, by_if_id);
+        let row = &s.tunnels[0];
+        assert_eq!(
+            (row.categories.carrier, row.categories.routing_loop),
+            (2, 3)
+        );
+        assert_eq!(row.last_delta.routing_loop, 3);
+        assert_eq!(row.last_error_at, Some(t1));
+        t.stats = LinkStats::default();
+        let t2 = t1 + Duration::from_secs(10);
+        let s = b.build(sample(t2, vec![t], vec![]), 10, by_if_id);
+        assert!(s.tunnels[0].categories.is_zero());
+        assert_eq!(s.tunnels[0].discontinuity_at, t2);
+        assert_eq!(s.tunnels[0].last_error_at, None);
     }
 
     #[test]

@@ -2,4 +2,5 @@
 //! that needs more than one poll.
 
 pub mod builder;
+pub mod categories;
 pub mod mapping;

@@ -113,6 +113,13 @@ const IF_COLUMNS: &[u32] = &[
     if_col::RX_ERRORS,
     if_col::RX_DROPPED,
     if_col::ERROR_COUNTERS_VALID,
+    if_col::CAT_CARRIER,
+    if_col::CAT_LOOP,
+    if_col::CAT_TOO_BIG,
+    if_col::CAT_OUTPUT_ERRORS,
+    if_col::CAT_DROPPED,
+    if_col::SUSPECTED_UNDERLAY_DROPS,
+    if_col::LAST_ERROR_TIME,
     if_col::DISCONTINUITY_TIME,
     if_col::OUT_SA_COUNT,
     if_col::IN_SA_COUNT,
@@ -170,6 +177,18 @@ fn if_cell(row: &TunnelRow, col: u32, xfrm_available: bool, ctx: &RenderCtx) -> 
         if_col::RX_ERRORS => error_counter(s.rx_errors),
         if_col::RX_DROPPED => Some(Value::Counter64(s.rx_dropped)),
         if_col::ERROR_COUNTERS_VALID => Some(Value::truth(t.error_counters_valid)),
+        if_col::CAT_CARRIER => error_counter(row.categories.carrier),
+        if_col::CAT_LOOP => error_counter(row.categories.routing_loop),
+        if_col::CAT_TOO_BIG => error_counter(row.categories.too_big),
+        if_col::CAT_OUTPUT_ERRORS => error_counter(row.categories.output_errors),
+        if_col::CAT_DROPPED => Some(Value::Counter64(row.categories.dropped)),
+        // Only vti/vti6 disguise underlay drops as 1-byte packets.
+        if_col::SUSPECTED_UNDERLAY_DROPS => {
+            (t.kind != TunnelKind::Xfrm).then_some(Value::Counter64(row.categories.underlay_drops))
+        }
+        if_col::LAST_ERROR_TIME => Some(Value::TimeTicks(
+            row.last_error_at.map_or(0, |at| ctx.clock.timestamp(at)),
+        )),
         if_col::DISCONTINUITY_TIME => {
             Some(Value::TimeTicks(ctx.clock.timestamp(row.discontinuity_at)))
         }
