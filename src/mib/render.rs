@@ -48,7 +48,7 @@ const GLOBALS: &[(u32, GlobalFn)] = &[
         Value::truth(s.xfrm_available)
     }),
     (global::POLL_FAILURES, |s, _| {
-        Value::Counter32(s.poll_failures as u32)
+        Value::Counter64(s.poll_failures)
     }),
     (global::KERNEL_RELEASE, |s, _| {
         Value::text(&s.kernel_release)
@@ -163,7 +163,7 @@ fn if_cell(row: &TunnelRow, col: u32, xfrm_available: bool, ctx: &RenderCtx) -> 
         if_col::OKEY => t.okey.map(Value::Gauge32),
         if_col::XFRM_IF_ID => t.if_id.map(Value::Gauge32),
         if_col::UNDERLAY_IF_INDEX => Some(Value::Integer(int32(u64::from(t.link)))),
-        if_col::MTU => Some(Value::Integer(int32(u64::from(t.mtu)))),
+        if_col::MTU => Some(Value::Gauge32(t.mtu)),
         if_col::OPER_STATUS => Some(Value::Integer(t.oper as i32)),
         if_col::TX_PACKETS => Some(Value::Counter64(s.tx_packets)),
         if_col::TX_OCTETS => Some(Value::Counter64(s.tx_bytes)),
@@ -202,7 +202,7 @@ fn if_cell(row: &TunnelRow, col: u32, xfrm_available: bool, ctx: &RenderCtx) -> 
         if_col::SEQ_HEADROOM => row
             .sa_summary
             .seq_headroom
-            .and_then(|h| sa_info(Value::Gauge32(u32::try_from(h).unwrap_or(u32::MAX)))),
+            .and_then(|h| sa_info(Value::Counter64(h))),
         _ => None,
     }
 }
