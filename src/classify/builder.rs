@@ -248,56 +248,19 @@ fn min_some(a: Option<u64>, b: Option<u64>) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::*;
+    use crate::classify::testutil::{self, xfrm_tunnel};
     use std::time::{Duration, SystemTime};
 
-    pub(crate) fn tunnel(ifindex: u32, name: &str, tx_packets: u64) -> Tunnel {
-        Tunnel {
-            ifindex,
-            name: name.into(),
-            kind: TunnelKind::Xfrm,
-            local: None,
-            remote: None,
-            ikey: None,
-            okey: None,
-            fwmark: None,
-            if_id: Some(ifindex),
-            link: 0,
-            mtu: 1400,
-            oper: OperStatus::Up,
-            stats: LinkStats {
-                tx_packets,
-                ..LinkStats::default()
-            },
-            error_counters_valid: true,
-        }
+    fn tunnel(ifindex: u32, name: &str, tx_packets: u64) -> Tunnel {
+        let mut t = xfrm_tunnel(ifindex, name, ifindex);
+        t.stats.tx_packets = tx_packets;
+        t
     }
 
     fn sa(spi: u32, if_id: u32, direction: SaDirection) -> SecurityAssociation {
-        SecurityAssociation {
-            spi,
-            proto: 50,
-            mode: 1,
-            src: "192.0.2.1".parse().unwrap(),
-            dst: "192.0.2.2".parse().unwrap(),
-            reqid: 1,
-            direction,
-            mark: None,
-            set_mark: None,
-            if_id: Some(if_id),
-            enc_alg: Some("cbc(aes)".into()),
-            auth_alg: Some("hmac(sha256)".into()),
-            aead_alg: None,
-            comp_alg: None,
-            selector_family: 0,
-            lifetime: SaLifetime::default(),
-            current: SaCurrent::default(),
-            stats: SaStats::default(),
-            replay: SaReplay {
-                oseq: 10,
-                ..SaReplay::default()
-            },
-        }
+        let mut sa = testutil::sa(spi, "192.0.2.1", "192.0.2.2", direction);
+        sa.if_id = Some(if_id);
+        sa
     }
 
     fn sample(at: Instant, tunnels: Vec<Tunnel>, sas: Vec<SecurityAssociation>) -> Sample {

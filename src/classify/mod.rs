@@ -3,4 +3,8 @@
 
 pub mod builder;
 pub mod categories;
+pub mod diagnose;
 pub mod mapping;
+
+#[cfg(test)]
+mod testutil;
