@@ -257,6 +257,35 @@ pub struct Sample {
     pub xfrm_stat: Availability<Vec<(String, u64)>>,
 }
 
+/// What `ip route get REMOTE from LOCAL mark M` answered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RouteAnswer {
+    /// Output interface and its MTU (0 when unknown).
+    Via {
+        oif: u32,
+        oif_name: String,
+        mtu: u32,
+    },
+    /// No route (ENETUNREACH/EHOSTUNREACH, unreachable/blackhole/prohibit).
+    Unreachable(String),
+}
+
+/// The targeted look-ups behind a diagnosis, done only for a tunnel whose
+/// errors rose (rate-limited), never on the SNMP request path.
+pub trait Lookups: Send {
+    /// `ip route get DST [from SRC] [mark MARK]`; `None` = could not ask.
+    fn route_to(
+        &mut self,
+        dst: IpAddr,
+        src: Option<IpAddr>,
+        mark: u32,
+    ) -> impl std::future::Future<Output = Option<RouteAnswer>> + Send;
+
+    /// XFRM_MSG_GETDEFAULT (Linux ≥ 5.16): does unmatched outbound traffic
+    /// get blocked? `None` = unknown / not supported.
+    fn default_out_blocks(&mut self) -> impl std::future::Future<Output = Option<bool>> + Send;
+}
+
 /// Anything that can produce a `Sample`: the netlink collector, or a fixture
 /// in tests. The binary uses exactly this seam for both.
 pub trait SampleSource: Send {
@@ -290,6 +319,65 @@ pub struct Categories {
     pub underlay_drops: u64,
 }
 
+/// vtiIfCause (IPSEC-VTI-MIB); the numbers are the MIB's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Cause {
+    None = 1,
+    NoRouteToPeer = 2,
+    NoPolicy = 3,
+    PolicyBlock = 4,
+    NoOutboundSa = 5,
+    SaEndpointMismatch = 6,
+    IfIdMismatch = 7,
+    RoutingLoop = 8,
+    MtuExceeded = 9,
+    SaHardExpired = 10,
+    SeqOverflow = 11,
+    SelectorMismatch = 12,
+    UnderlayDrop = 13,
+    OutputError = 14,
+    Unknown = 15,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Diagnosis {
+    pub cause: Cause,
+    pub text: String,
+}
+
+impl Diagnosis {
+    pub fn none() -> Self {
+        Diagnosis {
+            cause: Cause::None,
+            text: String::new(),
+        }
+    }
+}
+
+/// The MIB's enumeration label.
+impl Cause {
+    pub fn name(self) -> &'static str {
+        match self {
+            Cause::None => "none",
+            Cause::NoRouteToPeer => "noRouteToPeer",
+            Cause::NoPolicy => "noPolicy",
+            Cause::PolicyBlock => "policyBlock",
+            Cause::NoOutboundSa => "noOutboundSa",
+            Cause::SaEndpointMismatch => "saEndpointMismatch",
+            Cause::IfIdMismatch => "ifIdMismatch",
+            Cause::RoutingLoop => "routingLoop",
+            Cause::MtuExceeded => "mtuExceeded",
+            Cause::SaHardExpired => "saHardExpired",
+            Cause::SeqOverflow => "seqOverflow",
+            Cause::SelectorMismatch => "selectorMismatch",
+            Cause::UnderlayDrop => "underlayDrop",
+            Cause::OutputError => "outputError",
+            Cause::Unknown => "unknown",
+        }
+    }
+}
+
 /// A tunnel as served: the kernel's view plus what we derived.
 #[derive(Clone, Debug, Serialize)]
 pub struct TunnelRow {
@@ -306,6 +394,8 @@ pub struct TunnelRow {
     /// When an error category last rose.
     #[serde(skip)]
     pub last_error_at: Option<Instant>,
+    /// Cause of the most recent error increase (kept until a later one).
+    pub diagnosis: Diagnosis,
     pub sa_summary: SaSummary,
 }
 
@@ -331,10 +421,14 @@ pub struct Snapshot {
     /// False when SA/policy dumps were not possible (no CAP_NET_ADMIN).
     pub xfrm_available: bool,
     pub xfrm_stat: Availability<Vec<(String, u64)>>,
+    /// Non-zero xfrm_stat increases over the last poll interval.
+    pub xfrm_stat_delta: Vec<(String, u64)>,
     /// Sorted by ifindex.
     pub tunnels: Vec<TunnelRow>,
     /// Sorted by (tunnel_ifindex, index).
     pub sas: Vec<SaRow>,
+    #[serde(skip)]
+    pub policies: Availability<Vec<Policy>>,
     /// Polls that failed since start (the previous snapshot stays served).
     pub poll_failures: u64,
 }

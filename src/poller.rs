@@ -11,10 +11,11 @@ use tokio::sync::watch;
 use tokio::time::{interval, timeout, MissedTickBehavior};
 
 use crate::classify::builder::SnapshotBuilder;
+use crate::classify::diagnose::{diagnose, peer_of, Evidence};
 use crate::classify::mapping;
 use crate::mib::render::render;
 use crate::mib::SharedIndex;
-use crate::model::{SampleSource, Snapshot};
+use crate::model::{Lookups, SampleSource, Snapshot};
 use crate::oid::Oid;
 
 pub struct Poller<S> {
@@ -27,7 +28,15 @@ pub struct Poller<S> {
     failing: bool,
 }
 
-impl<S: SampleSource> Poller<S> {
+/// At most one set of diagnosis look-ups per tunnel this often, however
+/// short the poll interval: a tunnel erroring non-stop must not turn into a
+/// netlink request storm.
+const MIN_LOOKUP_GAP: Duration = Duration::from_secs(5);
+
+/// Budget for one tunnel's look-ups.
+const LOOKUP_TIMEOUT: Duration = Duration::from_secs(2);
+
+impl<S: SampleSource + Lookups> Poller<S> {
     pub fn new(source: S, index: SharedIndex, root: Oid, interval: Duration) -> Self {
         let (latest, _) = watch::channel(None);
         Poller {
@@ -65,14 +74,67 @@ impl<S: SampleSource> Poller<S> {
             self.failing = false;
         }
         let interval_secs = u32::try_from(self.interval.as_secs()).unwrap_or(u32::MAX);
-        let snapshot = Arc::new(
-            self.builder
-                .build(sample, interval_secs, mapping::tunnel_of_sa),
-        );
+        let mut snapshot = self
+            .builder
+            .build(sample, interval_secs, mapping::tunnel_of_sa);
+        self.diagnose_new_errors(&mut snapshot).await;
+        let snapshot = Arc::new(snapshot);
         self.index
             .store(Arc::new(render(Arc::clone(&snapshot), &self.root)));
         self.latest.send_replace(Some(Arc::clone(&snapshot)));
         Ok(snapshot)
+    }
+
+    /// For each tunnel whose errors rose in this interval: look up route,
+    /// policy and SA and record why.
+    async fn diagnose_new_errors(&mut self, snapshot: &mut Snapshot) {
+        let erroring: Vec<usize> = (0..snapshot.tunnels.len())
+            .filter(|&i| snapshot.tunnels[i].last_delta.any_error())
+            .collect();
+        if erroring.is_empty() {
+            return;
+        }
+        let default_out_blocks = timeout(LOOKUP_TIMEOUT, self.source.default_out_blocks())
+            .await
+            .unwrap_or(None);
+        for i in erroring {
+            let ifindex = snapshot.tunnels[i].tunnel.ifindex;
+            if !self
+                .builder
+                .book_lookup(ifindex, snapshot.taken_at, MIN_LOOKUP_GAP)
+            {
+                continue;
+            }
+            let sas = snapshot.xfrm_available.then_some(snapshot.sas.as_slice());
+            let policies = snapshot.policies.as_ref().map(Vec::as_slice);
+            let row = &snapshot.tunnels[i];
+            let peer = peer_of(&row.tunnel, sas.unwrap_or(&[]), policies.unwrap_or(&[]));
+            let route = match peer {
+                Some((dst, src, mark)) => {
+                    timeout(LOOKUP_TIMEOUT, self.source.route_to(dst, src, mark))
+                        .await
+                        .unwrap_or(None)
+                }
+                None => None,
+            };
+            let diagnosis = diagnose(&Evidence {
+                tunnel: &row.tunnel,
+                delta: &row.last_delta,
+                sas,
+                policies,
+                default_out_blocks,
+                xfrm_stat_delta: &snapshot.xfrm_stat_delta,
+                route,
+            });
+            tracing::info!(
+                tunnel = %row.tunnel.name,
+                cause = diagnosis.cause.name(),
+                "{}",
+                diagnosis.text
+            );
+            self.builder.record_diagnosis(ifindex, diagnosis.clone());
+            snapshot.tunnels[i].diagnosis = diagnosis;
+        }
     }
 
     fn failed(&mut self, e: anyhow::Error) -> anyhow::Error {

@@ -8,10 +8,10 @@
 
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::model::{
-    Availability, Categories, LinkStats, SaDirection, SaRow, SaSummary, Sample,
+    Availability, Categories, Diagnosis, LinkStats, SaDirection, SaRow, SaSummary, Sample,
     SecurityAssociation, Snapshot, Tunnel, TunnelKind, TunnelRow,
 };
 
@@ -30,6 +30,8 @@ struct InterfaceHistory {
     last_stats: LinkStats,
     categories: Categories,
     last_error_at: Option<Instant>,
+    diagnosis: Diagnosis,
+    last_lookup_at: Option<Instant>,
 }
 
 /// What the history says about one interface at this poll.
@@ -38,6 +40,7 @@ struct Counted {
     categories: Categories,
     last_delta: Categories,
     last_error_at: Option<Instant>,
+    diagnosis: Diagnosis,
 }
 
 /// An SA's identity in the kernel: (daddr, spi, proto) is unique.
@@ -66,6 +69,7 @@ pub struct SnapshotBuilder {
     interfaces: HashMap<u32, InterfaceHistory>,
     /// tunnel ifindex → its SAs' row numbers.
     sa_rows: HashMap<u32, SaNumbering>,
+    last_xfrm_stat: Option<Vec<(String, u64)>>,
     poll_failures: u64,
 }
 
@@ -111,11 +115,13 @@ impl SnapshotBuilder {
                     categories: counted.categories,
                     last_delta: counted.last_delta,
                     last_error_at: counted.last_error_at,
+                    diagnosis: counted.diagnosis,
                     sa_summary,
                 }
             })
             .collect();
         tunnels.sort_by_key(|t| t.tunnel.ifindex);
+        let xfrm_stat_delta = self.xfrm_stat_delta(&sample.xfrm_stat);
 
         Snapshot {
             taken_at: now,
@@ -124,8 +130,10 @@ impl SnapshotBuilder {
             kernel_release: sample.kernel_release,
             xfrm_available,
             xfrm_stat: sample.xfrm_stat,
+            xfrm_stat_delta,
             tunnels,
             sas: sa_rows,
+            policies: sample.policies,
             poll_failures: self.poll_failures,
         }
     }
@@ -146,6 +154,8 @@ impl SnapshotBuilder {
                 last_stats: tunnel.stats,
                 last_error_at: categories.any_error().then_some(now),
                 categories,
+                diagnosis: Diagnosis::none(),
+                last_lookup_at: None,
             }
         };
         let mut last_delta = Categories::default();
@@ -168,7 +178,55 @@ impl SnapshotBuilder {
             categories: h.categories,
             last_delta,
             last_error_at: h.last_error_at,
+            diagnosis: h.diagnosis.clone(),
         }
+    }
+
+    /// Rate limit for the per-tunnel look-ups behind a diagnosis: true (and
+    /// the look-up is booked) when this tunnel was not looked at within
+    /// `min_gap`.
+    pub fn book_lookup(&mut self, ifindex: u32, now: Instant, min_gap: Duration) -> bool {
+        let Some(h) = self.interfaces.get_mut(&ifindex) else {
+            return false;
+        };
+        if h.last_lookup_at
+            .is_some_and(|at| now.saturating_duration_since(at) < min_gap)
+        {
+            return false;
+        }
+        h.last_lookup_at = Some(now);
+        true
+    }
+
+    /// Remembers a tunnel's diagnosis; it is served until a later error
+    /// increase is diagnosed differently.
+    pub fn record_diagnosis(&mut self, ifindex: u32, diagnosis: Diagnosis) {
+        if let Some(h) = self.interfaces.get_mut(&ifindex) {
+            h.diagnosis = diagnosis;
+        }
+    }
+
+    /// Non-zero xfrm_stat increases since the last poll (empty at the first
+    /// poll, or when a counter went backwards: namespace re-created).
+    fn xfrm_stat_delta(&mut self, now: &Availability<Vec<(String, u64)>>) -> Vec<(String, u64)> {
+        let Some(now) = now.as_ref() else {
+            return Vec::new();
+        };
+        let delta = match &self.last_xfrm_stat {
+            Some(before) => now
+                .iter()
+                .filter_map(|(name, v)| {
+                    let old = before
+                        .iter()
+                        .find(|(n, _)| n == name)
+                        .map_or(0, |(_, o)| *o);
+                    (*v > old).then(|| (name.clone(), v - old))
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        self.last_xfrm_stat = Some(now.clone());
+        delta
     }
 
     fn sa_rows(

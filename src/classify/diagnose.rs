@@ -10,68 +10,17 @@
 
 use std::net::IpAddr;
 
-use serde::Serialize;
-
 use crate::model::{
-    Categories, Policy, PolicyAction, PolicyDirection, SaDirection, SecurityAssociation, Tunnel,
-    TunnelKind,
+    Categories, Cause, Diagnosis, Policy, PolicyAction, PolicyDirection, RouteAnswer, SaDirection,
+    SaRow, SecurityAssociation, Tunnel, TunnelKind,
 };
-
-/// vtiIfCause (IPSEC-VTI-MIB); the numbers are the MIB's.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub enum Cause {
-    None = 1,
-    NoRouteToPeer = 2,
-    NoPolicy = 3,
-    PolicyBlock = 4,
-    NoOutboundSa = 5,
-    SaEndpointMismatch = 6,
-    IfIdMismatch = 7,
-    RoutingLoop = 8,
-    MtuExceeded = 9,
-    SaHardExpired = 10,
-    SeqOverflow = 11,
-    SelectorMismatch = 12,
-    UnderlayDrop = 13,
-    OutputError = 14,
-    Unknown = 15,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Diagnosis {
-    pub cause: Cause,
-    pub text: String,
-}
-
-impl Diagnosis {
-    pub fn none() -> Self {
-        Diagnosis {
-            cause: Cause::None,
-            text: String::new(),
-        }
-    }
-}
-
-/// What `ip route get REMOTE from LOCAL mark M` answered.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum RouteAnswer {
-    /// Output interface and its MTU (0 when unknown).
-    Via {
-        oif: u32,
-        oif_name: String,
-        mtu: u32,
-    },
-    /// No route (ENETUNREACH/EHOSTUNREACH, unreachable/blackhole/prohibit).
-    Unreachable(String),
-}
 
 /// Everything the diagnosis looks at for one tunnel.
 pub struct Evidence<'a> {
     pub tunnel: &'a Tunnel,
     pub delta: &'a Categories,
     /// All SAs and policies of the namespace (None: not readable).
-    pub sas: Option<&'a [SecurityAssociation]>,
+    pub sas: Option<&'a [SaRow]>,
     pub policies: Option<&'a [Policy]>,
     /// `XFRM_MSG_GETDEFAULT`: true when unmatched outbound traffic is blocked.
     pub default_out_blocks: Option<bool>,
@@ -86,7 +35,7 @@ pub struct Evidence<'a> {
 /// template.
 pub fn peer_of(
     tunnel: &Tunnel,
-    sas: &[SecurityAssociation],
+    sas: &[SaRow],
     policies: &[Policy],
 ) -> Option<(IpAddr, Option<IpAddr>, u32)> {
     if let Some(remote) = tunnel.remote {
@@ -334,7 +283,7 @@ fn carrier(e: &Evidence) -> Diagnosis {
 
 /// No SA matches the tunnel: absent, or present with the wrong endpoints
 /// (vti/vti6) or the wrong if_id (xfrm).
-fn missing_sa(e: &Evidence, sas: &[SecurityAssociation], policy: Option<&Policy>) -> Diagnosis {
+fn missing_sa(e: &Evidence, sas: &[SaRow], policy: Option<&Policy>) -> Diagnosis {
     let t = e.tunnel;
     let selector = selector_text(t);
     let stats = corroborate(e, &["XfrmOutNoStates"]);
@@ -343,6 +292,7 @@ fn missing_sa(e: &Evidence, sas: &[SecurityAssociation], policy: Option<&Policy>
             let okey = t.okey.unwrap_or(0);
             if let Some(sa) = sas
                 .iter()
+                .map(|r| &r.sa)
                 .find(|sa| sa.direction == SaDirection::Out && mark_matches(sa.mark, okey))
             {
                 return Diagnosis {
@@ -373,7 +323,7 @@ fn missing_sa(e: &Evidence, sas: &[SecurityAssociation], policy: Option<&Policy>
             let template_dsts: Vec<IpAddr> = policy
                 .map(|p| p.templates.iter().filter_map(|tm| tm.dst).collect())
                 .unwrap_or_default();
-            if let Some(sa) = sas.iter().find(|sa| {
+            if let Some(sa) = sas.iter().map(|r| &r.sa).find(|sa| {
                 sa.direction == SaDirection::Out
                     && sa.if_id != Some(if_id)
                     && template_dsts.contains(&sa.dst)
@@ -512,9 +462,9 @@ fn mark_matches(mark: Option<(u32, u32)>, key: u32) -> bool {
 /// SAs the tunnel's outbound packets can use.
 pub fn outbound_sas<'a>(
     t: &'a Tunnel,
-    sas: &'a [SecurityAssociation],
+    sas: &'a [SaRow],
 ) -> impl Iterator<Item = &'a SecurityAssociation> + 'a {
-    sas.iter().filter(move |sa| {
+    sas.iter().map(|r| &r.sa).filter(move |sa| {
         sa.direction == SaDirection::Out
             && match t.kind {
                 TunnelKind::Xfrm => t.if_id.is_some() && sa.if_id == t.if_id,
@@ -576,26 +526,3 @@ fn mode_name(mode: u8) -> &'static str {
 
 #[cfg(test)]
 mod tests;
-
-/// Shared by tests elsewhere: a readable cause name.
-impl Cause {
-    pub fn name(self) -> &'static str {
-        match self {
-            Cause::None => "none",
-            Cause::NoRouteToPeer => "noRouteToPeer",
-            Cause::NoPolicy => "noPolicy",
-            Cause::PolicyBlock => "policyBlock",
-            Cause::NoOutboundSa => "noOutboundSa",
-            Cause::SaEndpointMismatch => "saEndpointMismatch",
-            Cause::IfIdMismatch => "ifIdMismatch",
-            Cause::RoutingLoop => "routingLoop",
-            Cause::MtuExceeded => "mtuExceeded",
-            Cause::SaHardExpired => "saHardExpired",
-            Cause::SeqOverflow => "seqOverflow",
-            Cause::SelectorMismatch => "selectorMismatch",
-            Cause::UnderlayDrop => "underlayDrop",
-            Cause::OutputError => "outputError",
-            Cause::Unknown => "unknown",
-        }
-    }
-}

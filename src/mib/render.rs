@@ -119,6 +119,8 @@ const IF_COLUMNS: &[u32] = &[
     if_col::CAT_OUTPUT_ERRORS,
     if_col::CAT_DROPPED,
     if_col::SUSPECTED_UNDERLAY_DROPS,
+    if_col::CAUSE,
+    if_col::DIAGNOSIS,
     if_col::LAST_ERROR_TIME,
     if_col::DISCONTINUITY_TIME,
     if_col::OUT_SA_COUNT,
@@ -186,6 +188,8 @@ fn if_cell(row: &TunnelRow, col: u32, xfrm_available: bool, ctx: &RenderCtx) -> 
         if_col::SUSPECTED_UNDERLAY_DROPS => {
             (t.kind != TunnelKind::Xfrm).then_some(Value::Counter64(row.categories.underlay_drops))
         }
+        if_col::CAUSE => Some(Value::Integer(row.diagnosis.cause as i32)),
+        if_col::DIAGNOSIS => Some(Value::text(display_string(&row.diagnosis.text))),
         if_col::LAST_ERROR_TIME => Some(Value::TimeTicks(
             row.last_error_at.map_or(0, |at| ctx.clock.timestamp(at)),
         )),
@@ -348,6 +352,15 @@ fn seconds_until(at: Option<u64>, ctx: &RenderCtx) -> i32 {
         None => -1,
         Some(at) => int32(at.saturating_sub(unix_now(ctx))),
     }
+}
+
+/// DisplayString is at most 255 octets: cut at a character boundary.
+fn display_string(s: &str) -> &str {
+    let mut end = s.len().min(255);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
 }
 
 fn int32(v: u64) -> i32 {

@@ -1,6 +1,6 @@
 use super::*;
 use crate::classify::testutil::{out_policy as policy, sa, vti_tunnel, xfrm_tunnel};
-use crate::model::{Categories, PolicyAction, SaDirection};
+use crate::model::{Categories, PolicyAction, RouteAnswer, SaDirection, SaRow};
 
 const LOCAL: &str = "192.0.2.1";
 const REMOTE: &str = "198.51.100.7";
@@ -38,15 +38,27 @@ fn run(
     route: Option<RouteAnswer>,
 ) -> Diagnosis {
     let stats: Vec<(String, u64)> = stats.iter().map(|(n, v)| (n.to_string(), *v)).collect();
+    let rows = rows(sas);
     diagnose(&Evidence {
         tunnel: t,
         delta,
-        sas: Some(sas),
+        sas: Some(&rows),
         policies: Some(policies),
         default_out_blocks: Some(false),
         xfrm_stat_delta: &stats,
         route,
     })
+}
+
+fn rows(sas: &[SecurityAssociation]) -> Vec<SaRow> {
+    sas.iter()
+        .enumerate()
+        .map(|(i, sa)| SaRow {
+            tunnel_ifindex: 0,
+            index: i as u32 + 1,
+            sa: sa.clone(),
+        })
+        .collect()
 }
 
 fn via(oif: u32, mtu: u32) -> Option<RouteAnswer> {
@@ -103,6 +115,7 @@ fn no_policy_and_block_policy() {
 #[test]
 fn default_block_without_policy_is_policy_block() {
     let (t, sas, _) = healthy_vti();
+    let sas = rows(&sas);
     let d = diagnose(&Evidence {
         tunnel: &t,
         delta: &carrier(1),
