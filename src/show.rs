@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 use std::net::IpAddr;
 use std::time::UNIX_EPOCH;
 
-use crate::model::{Availability, SaDirection, SaRow, Snapshot, TunnelRow};
+use crate::model::{Availability, Cause, SaDirection, SaRow, Snapshot, TunnelKind, TunnelRow};
 
 /// JSON: the snapshot's serde form (key material never reaches the model).
 pub fn json(snapshot: &Snapshot) -> String {
@@ -103,6 +103,28 @@ fn tunnel(out: &mut String, row: &TunnelRow, xfrm_available: bool, now_unix: u64
             "tx_errors {} (carrier {}, collisions {}, aborted {}), tx_dropped {}",
             s.tx_errors, s.tx_carrier_errors, s.collisions, s.tx_aborted_errors, s.tx_dropped
         );
+        let c = &row.categories;
+        let mut line = format!(
+            "  classified: {} no route/policy/SA (carrier), {} routing loop, {} too big, \
+             {} failed after encryption, {} dropped",
+            c.carrier, c.routing_loop, c.too_big, c.output_errors, c.dropped
+        );
+        if t.kind != TunnelKind::Xfrm {
+            let _ = write!(
+                line,
+                ", ~{} underlay drops counted as sent",
+                c.underlay_drops
+            );
+        }
+        let _ = writeln!(out, "{line}");
+        if row.diagnosis.cause != Cause::None {
+            let _ = writeln!(
+                out,
+                "  diagnosis: {} — {}",
+                row.diagnosis.cause.name(),
+                row.diagnosis.text
+            );
+        }
     } else {
         let _ = writeln!(
             out,
