@@ -378,6 +378,57 @@ impl Cause {
     }
 }
 
+/// vtiAlarmCategory / VtiErrorCategory (IPSEC-VTI-MIB numbers).
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCategory {
+    Carrier = 1,
+    #[serde(rename = "loop")]
+    Loop = 2,
+    TooBig = 3,
+    OutputErrors = 4,
+    Dropped = 5,
+    UnderlayDrops = 6,
+}
+
+impl ErrorCategory {
+    pub const ALL: [ErrorCategory; 6] = [
+        ErrorCategory::Carrier,
+        ErrorCategory::Loop,
+        ErrorCategory::TooBig,
+        ErrorCategory::OutputErrors,
+        ErrorCategory::Dropped,
+        ErrorCategory::UnderlayDrops,
+    ];
+
+    /// The key used in the config file.
+    pub fn config_name(self) -> &'static str {
+        match self {
+            ErrorCategory::Carrier => "carrier",
+            ErrorCategory::Loop => "loop",
+            ErrorCategory::TooBig => "too_big",
+            ErrorCategory::OutputErrors => "output_errors",
+            ErrorCategory::Dropped => "dropped",
+            ErrorCategory::UnderlayDrops => "underlay_drops",
+        }
+    }
+}
+
+impl Categories {
+    pub fn get(&self, c: ErrorCategory) -> u64 {
+        match c {
+            ErrorCategory::Carrier => self.carrier,
+            ErrorCategory::Loop => self.routing_loop,
+            ErrorCategory::TooBig => self.too_big,
+            ErrorCategory::OutputErrors => self.output_errors,
+            ErrorCategory::Dropped => self.dropped,
+            ErrorCategory::UnderlayDrops => self.underlay_drops,
+        }
+    }
+}
+
 /// A tunnel as served: the kernel's view plus what we derived.
 #[derive(Clone, Debug, Serialize)]
 pub struct TunnelRow {

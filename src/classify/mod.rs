@@ -7,4 +7,4 @@ pub mod diagnose;
 pub mod mapping;
 
 #[cfg(test)]
-mod testutil;
+pub(crate) mod testutil;
