@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod engine;
+pub mod notify;
 mod glob;
 
 pub use config::AlarmConfig;
