@@ -2,3 +2,4 @@
 //! rendering, and the MIB text itself.
 
 pub mod oids;
+pub mod text;
