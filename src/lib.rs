@@ -7,6 +7,7 @@
 
 pub mod agentx;
 pub mod collect;
+pub mod config;
 pub mod mib;
 pub mod model;
 pub mod oid;
