@@ -9,6 +9,7 @@ pub mod agentx;
 pub mod alarm;
 pub mod classify;
 pub mod collect;
+pub mod config;
 pub mod mib;
 pub mod model;
 pub mod oid;
