@@ -12,29 +12,8 @@
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
-use super::config::{AlarmConfig, Threshold};
-use crate::model::{ErrorCategory, Snapshot, TunnelKind, TunnelRow};
-
-/// vtiAlarmState.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AlarmState {
-    ArmedRising = 1,
-    ArmedFalling = 2,
-    Disabled = 3,
-}
-
-/// One vtiAlarmTable row.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AlarmRow {
-    pub ifindex: u32,
-    pub category: ErrorCategory,
-    pub threshold: Threshold,
-    pub state: AlarmState,
-    pub last_delta: u64,
-    pub last_event_at: Option<Instant>,
-    pub sent: u64,
-    pub suppressed: u64,
-}
+use super::config::AlarmConfig;
+use crate::model::{AlarmRow, AlarmState, ErrorCategory, Snapshot, TunnelKind, TunnelRow};
 
 /// Something worth a notification.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -177,7 +156,9 @@ impl AlarmEngine {
         let mut out = AlarmRow {
             ifindex: t.ifindex,
             category,
-            threshold,
+            interval_secs: threshold.interval_secs,
+            rising: threshold.rising,
+            falling: threshold.falling,
             state: AlarmState::Disabled,
             last_delta: 0,
             last_event_at: alarm.last_event_at,

@@ -3,8 +3,8 @@
 
 pub mod config;
 pub mod engine;
-pub mod notify;
 mod glob;
+pub mod notify;
 
 pub use config::AlarmConfig;
-pub use engine::{AlarmEngine, AlarmRow, AlarmState, Event};
+pub use engine::{AlarmEngine, Event};

@@ -46,7 +46,10 @@ pub fn notification(root: &Oid, event: &Event) -> Notification {
                     ),
                     (alarm_obj(alarm_col::LAST_DELTA), Value::Counter64(*delta)),
                     (alarm_obj(threshold_col), Value::Gauge32(*threshold)),
-                    (alarm_obj(alarm_col::INTERVAL), Value::Gauge32(*interval_secs)),
+                    (
+                        alarm_obj(alarm_col::INTERVAL),
+                        Value::Gauge32(*interval_secs),
+                    ),
                     (if_obj(if_col::DIAGNOSIS, *ifindex), Value::text(diagnosis)),
                 ],
             }

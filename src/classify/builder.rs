@@ -134,6 +134,7 @@ impl SnapshotBuilder {
             tunnels,
             sas: sa_rows,
             policies: sample.policies,
+            alarms: Vec::new(),
             poll_failures: self.poll_failures,
         }
     }

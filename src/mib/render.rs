@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::UNIX_EPOCH;
 
 use super::index::{MibIndex, Region, RenderCtx, Scalar, Table};
-use super::oids::{self, global, if_col, sa_col, xfrm_stat};
+use super::oids::{self, alarm_col, global, if_col, sa_col, xfrm_stat};
 use crate::model::{SaDirection, Snapshot, TunnelKind, TunnelRow};
 use crate::oid::Oid;
 use crate::value::Value;
@@ -26,6 +26,7 @@ pub fn render(snapshot: Arc<Snapshot>, root: &Oid) -> MibIndex {
     regions.push(Region::Table(xfrm_stat_table(&snapshot, &objects)));
     regions.push(Region::Table(if_table(&snapshot, &objects)));
     regions.push(Region::Table(sa_table(&snapshot, &objects)));
+    regions.push(Region::Table(alarm_table(&snapshot, &objects)));
     MibIndex::new(root.clone(), regions)
 }
 
@@ -312,6 +313,46 @@ fn sa_cell(sa: &crate::model::SecurityAssociation, col: u32, ctx: &RenderCtx) ->
         sa_col::ESN => Some(Value::truth(sa.replay.esn)),
         _ => None,
     }
+}
+
+fn alarm_table(snap: &Arc<Snapshot>, objects: &Oid) -> Table {
+    let entry = objects.child(&[oids::ALARM_TABLE, 1]);
+    let rows = snap
+        .alarms
+        .iter()
+        .map(|a| vec![a.ifindex, a.category as u32])
+        .collect();
+    let snap = Arc::clone(snap);
+    Table::new(
+        entry,
+        vec![
+            alarm_col::INTERVAL,
+            alarm_col::RISING_THRESHOLD,
+            alarm_col::FALLING_THRESHOLD,
+            alarm_col::STATE,
+            alarm_col::LAST_DELTA,
+            alarm_col::LAST_EVENT_TIME,
+            alarm_col::EVENTS_SENT,
+            alarm_col::EVENTS_SUPPRESSED,
+        ],
+        rows,
+        Box::new(move |row, col, ctx| {
+            let a = &snap.alarms[row];
+            Some(match col {
+                alarm_col::INTERVAL => Value::Gauge32(a.interval_secs),
+                alarm_col::RISING_THRESHOLD => Value::Gauge32(a.rising),
+                alarm_col::FALLING_THRESHOLD => Value::Gauge32(a.falling),
+                alarm_col::STATE => Value::Integer(a.state as i32),
+                alarm_col::LAST_DELTA => Value::Counter64(a.last_delta),
+                alarm_col::LAST_EVENT_TIME => {
+                    Value::TimeTicks(a.last_event_at.map_or(0, |at| ctx.clock.timestamp(at)))
+                }
+                alarm_col::EVENTS_SENT => Value::Counter64(a.sent),
+                alarm_col::EVENTS_SUPPRESSED => Value::Counter64(a.suppressed),
+                _ => return None,
+            })
+        }),
+    )
 }
 
 fn kind_code(kind: TunnelKind) -> i32 {

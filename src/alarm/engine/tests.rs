@@ -1,7 +1,7 @@
 use std::time::{Duration, Instant, SystemTime};
 
 use super::*;
-use crate::alarm::config::Startup;
+use crate::alarm::config::{Startup, Threshold};
 use crate::model::*;
 
 struct Rig {
@@ -54,6 +54,7 @@ impl Rig {
             }],
             sas: vec![],
             policies: Availability::Available(vec![]),
+            alarms: vec![],
             poll_failures: 0,
         }
     }
