@@ -430,7 +430,11 @@ fn mib_oids_match_the_rust_constants() {
 #[test]
 fn rerooted_mib_lints_clean_and_resolves() {
     let Some(base) = base_mib_path() else { return };
-    for root in ["1.3.6.1.4.1.99999.1", "1.2.840.10000.7"] {
+    for root in [
+        "1.3.6.1.4.1.99999.1",
+        "1.2.840.10000.7",
+        "1.3.6.1.4.1.8072.9999.9999.42",
+    ] {
         let root: Oid = root.parse().unwrap();
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("IPSEC-VTI-MIB.txt");

@@ -251,6 +251,15 @@ mod tests {
     }
 
     #[test]
+    fn mib_text_is_plain_ascii_within_72_columns() {
+        for (i, line) in MIB_TEXT.lines().enumerate() {
+            assert!(line.is_ascii(), "line {}: not ASCII: {line}", i + 1);
+            assert!(!line.contains('\t'), "line {}: tab", i + 1);
+            assert!(line.len() <= 72, "line {}: {} columns", i + 1, line.len());
+        }
+    }
+
+    #[test]
     fn default_root_is_the_file_unchanged() {
         let root = Oid::from_slice(DEFAULT_ROOT);
         assert_eq!(rerooted(&root).unwrap(), MIB_TEXT);
