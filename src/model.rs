@@ -297,9 +297,11 @@ pub trait SampleSource: Send {
 pub struct SaSummary {
     pub outbound: u32,
     pub inbound: u32,
-    /// Unix time of the nearest hard add-expiry among the tunnel's SAs
-    /// (seconds-to-expiry is computed when asked, so it never goes stale).
-    pub nearest_hard_expiry_unix: Option<u64>,
+    /// Unix time of the *latest* hard expiry among the tunnel's outbound
+    /// SAs — how long the tunnel keeps working if IKE never rekeys again.
+    /// (Not the nearest: an old SA lingering after a rekey is harmless.)
+    /// Seconds-to-expiry is computed when asked, so it never goes stale.
+    pub hard_expiry_unix: Option<u64>,
     /// Packets left before the smallest non-ESN outbound sequence number wraps.
     pub seq_headroom: Option<u64>,
 }

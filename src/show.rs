@@ -139,10 +139,10 @@ fn tunnel(out: &mut String, row: &TunnelRow, xfrm_available: bool, now_unix: u64
         if sum.outbound == 0 {
             line.push_str(" — NO OUTBOUND SA");
         }
-        if let Some(at) = sum.nearest_hard_expiry_unix {
+        if let Some(at) = sum.hard_expiry_unix {
             let _ = write!(
                 line,
-                "; nearest hard expiry in {} s",
+                "; outbound SAs hard-expire in {} s without a rekey",
                 at.saturating_sub(now_unix)
             );
         }

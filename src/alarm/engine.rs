@@ -292,7 +292,7 @@ impl AlarmEngine {
                 });
             }
         }
-        if let Some(expiry) = row.sa_summary.nearest_hard_expiry_unix {
+        if let Some(expiry) = row.sa_summary.hard_expiry_unix {
             let now_unix = snap
                 .wall_time
                 .duration_since(std::time::UNIX_EPOCH)

@@ -290,11 +290,19 @@ fn summarize(ifindex: u32, rows: &[SaRow]) -> SaSummary {
             SaDirection::Out => summary.outbound += 1,
             SaDirection::In => summary.inbound += 1,
         }
-        summary.nearest_hard_expiry_unix =
-            min_some(summary.nearest_hard_expiry_unix, sa.hard_expiry_unix());
+        if sa.direction == SaDirection::Out {
+            summary.hard_expiry_unix = max_some(summary.hard_expiry_unix, sa.hard_expiry_unix());
+        }
         summary.seq_headroom = min_some(summary.seq_headroom, sa.seq_headroom());
     }
     summary
+}
+
+fn max_some(a: Option<u64>, b: Option<u64>) -> Option<u64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    }
 }
 
 fn min_some(a: Option<u64>, b: Option<u64>) -> Option<u64> {

@@ -201,7 +201,7 @@ fn if_cell(row: &TunnelRow, col: u32, xfrm_available: bool, ctx: &RenderCtx) -> 
         if_col::IN_SA_COUNT => sa_info(Value::Gauge32(row.sa_summary.inbound)),
         if_col::NO_OUTBOUND_SA => sa_info(Value::truth(row.sa_summary.outbound == 0)),
         if_col::SECONDS_TO_HARD_EXPIRY => sa_info(Value::Integer(seconds_until(
-            row.sa_summary.nearest_hard_expiry_unix,
+            row.sa_summary.hard_expiry_unix,
             ctx,
         ))),
         if_col::SEQ_HEADROOM => row

@@ -347,7 +347,7 @@ mod tests {
             [1, 3, 6, 1, 4, 1, 99999]
                 .iter()
                 .copied()
-                .chain(std::iter::repeat(1).take(120))
+                .chain(std::iter::repeat_n(1, 120))
                 .collect(),
         );
         assert!(matches!(rerooted(&long), Err(RootError::TooLong(_))));
@@ -355,7 +355,7 @@ mod tests {
             [1u32, 3, 6, 1, 4, 1]
                 .iter()
                 .copied()
-                .chain(std::iter::repeat(1).take(MAX_OID_LEN - DEEPEST_BELOW_ROOT - 6))
+                .chain(std::iter::repeat_n(1, MAX_OID_LEN - DEEPEST_BELOW_ROOT - 6))
                 .collect(),
         );
         assert!(rerooted(&ok).is_ok());
