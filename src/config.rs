@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::alarm::AlarmConfig;
 use crate::mib::oids::DEFAULT_ROOT;
 use crate::mib::text::check_root;
 use crate::oid::Oid;
@@ -49,6 +50,8 @@ pub struct Config {
     pub description: String,
     /// One of [`LOG_LEVELS`].
     pub log_level: String,
+    /// `[alarms]`: thresholds and notifications.
+    pub alarms: AlarmConfig,
 }
 
 impl Default for Config {
@@ -60,6 +63,7 @@ impl Default for Config {
             ping_interval_secs: DEFAULT_PING_INTERVAL_SECS,
             description: DEFAULT_DESCRIPTION.to_string(),
             log_level: DEFAULT_LOG_LEVEL.to_string(),
+            alarms: AlarmConfig::default(),
         }
     }
 }
@@ -122,6 +126,7 @@ struct RawConfig {
     ping_interval_secs: Option<Spanned<i64>>,
     description: Option<Spanned<String>>,
     log_level: Option<Spanned<String>>,
+    alarms: Option<Spanned<AlarmConfig>>,
 }
 
 impl Config {
@@ -204,6 +209,12 @@ impl Config {
                 ));
             }
             config.log_level = level;
+        }
+        if let Some(v) = raw.alarms {
+            let span = v.span();
+            let alarms = v.into_inner();
+            alarms.validate().map_err(|m| invalid(Some(span), m))?;
+            config.alarms = alarms;
         }
         Ok(config)
     }
@@ -342,8 +353,21 @@ mod tests {
                 ping_interval_secs: 60,
                 description: "edge router tunnels".into(),
                 log_level: "debug".into(),
+                alarms: AlarmConfig::default(),
             }
         );
+    }
+
+    #[test]
+    fn alarm_errors_point_at_the_alarms_table() {
+        let text = "poll_interval_secs = 5\n[alarms.categories.carrier]\nenabled = true\n\
+                    interval_secs = 60\nrising = 1\nfalling = 4\n";
+        let e = parse(text).unwrap_err().to_string();
+        assert!(e.contains("alarms.categories.carrier"), "{e}");
+        assert!(e.contains(":2:"), "line of the [alarms] table: {e}");
+        let e = parse("[alarms]\nhold_down = 5\n").unwrap_err().to_string();
+        assert!(e.contains(":2:1"), "{e}");
+        assert!(e.contains("hold_down"), "{e}");
     }
 
     #[test]
@@ -499,33 +523,42 @@ mod tests {
             Config::parse(PACKAGED, "packaging/config.toml").unwrap(),
             Config::default()
         );
-        // ... and with every documented `# key = value` line enabled, which
+        // ... and with every documented setting enabled (a "# key = value"
+        // or "# [table]" line; indented examples stay comments), which
         // checks that the values it documents are the real defaults.
-        let keys = [
+        let setting = |rest: &str| {
+            rest.starts_with('[')
+                || rest.split_once(" = ").is_some_and(|(k, _)| {
+                    !k.is_empty() && k.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+                })
+        };
+        let mut seen = Vec::new();
+        let enabled: String = PACKAGED
+            .lines()
+            .map(|l| match l.strip_prefix("# ") {
+                Some(rest) if setting(rest) => {
+                    seen.push(rest.split(" = ").next().unwrap_or(rest).to_string());
+                    format!("{rest}\n")
+                }
+                _ => format!("{l}\n"),
+            })
+            .collect();
+        for key in [
             "master",
             "oid_root",
             "poll_interval_secs",
             "ping_interval_secs",
             "description",
             "log_level",
-        ];
-        let mut seen = Vec::new();
-        let enabled: String = PACKAGED
-            .lines()
-            .map(|l| {
-                if let Some(rest) = l.strip_prefix("# ") {
-                    if let Some(k) = keys.iter().find(|k| rest.starts_with(&format!("{k} = "))) {
-                        seen.push(*k);
-                        return format!("{rest}\n");
-                    }
-                }
-                format!("{l}\n")
-            })
-            .collect();
-        seen.sort_unstable();
-        let mut all = keys.to_vec();
-        all.sort_unstable();
-        assert_eq!(seen, all, "every option must be documented exactly once");
+            "[alarms]",
+            "hold_down_secs",
+            "startup",
+            "sa_expiring_margin_secs",
+            "[alarms.notifications]",
+            "[alarms.categories.dropped]",
+        ] {
+            assert!(seen.iter().any(|s| s == key), "{key} is not documented");
+        }
         assert_eq!(
             Config::parse(&enabled, "packaging/config.toml").unwrap(),
             Config::default()
