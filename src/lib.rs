@@ -6,8 +6,13 @@
 //! → `agentx` (session with snmpd).
 
 pub mod agentx;
+pub mod alarm;
+pub mod classify;
 pub mod collect;
+pub mod config;
 pub mod mib;
 pub mod model;
 pub mod oid;
+pub mod poller;
+pub mod show;
 pub mod value;

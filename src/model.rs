@@ -257,6 +257,35 @@ pub struct Sample {
     pub xfrm_stat: Availability<Vec<(String, u64)>>,
 }
 
+/// What `ip route get REMOTE from LOCAL mark M` answered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RouteAnswer {
+    /// Output interface and its MTU (0 when unknown).
+    Via {
+        oif: u32,
+        oif_name: String,
+        mtu: u32,
+    },
+    /// No route (ENETUNREACH/EHOSTUNREACH, unreachable/blackhole/prohibit).
+    Unreachable(String),
+}
+
+/// The targeted look-ups behind a diagnosis, done only for a tunnel whose
+/// errors rose (rate-limited), never on the SNMP request path.
+pub trait Lookups: Send {
+    /// `ip route get DST [from SRC] [mark MARK]`; `None` = could not ask.
+    fn route_to(
+        &mut self,
+        dst: IpAddr,
+        src: Option<IpAddr>,
+        mark: u32,
+    ) -> impl std::future::Future<Output = Option<RouteAnswer>> + Send;
+
+    /// XFRM_MSG_GETDEFAULT (Linux ≥ 5.16): does unmatched outbound traffic
+    /// get blocked? `None` = unknown / not supported.
+    fn default_out_blocks(&mut self) -> impl std::future::Future<Output = Option<bool>> + Send;
+}
+
 /// Anything that can produce a `Sample`: the netlink collector, or a fixture
 /// in tests. The binary uses exactly this seam for both.
 pub trait SampleSource: Send {
@@ -268,10 +297,164 @@ pub trait SampleSource: Send {
 pub struct SaSummary {
     pub outbound: u32,
     pub inbound: u32,
-    /// Seconds until the nearest hard add-expiry among the tunnel's SAs.
-    pub seconds_to_hard_expiry: Option<u64>,
+    /// Unix time of the *latest* hard expiry among the tunnel's outbound
+    /// SAs — how long the tunnel keeps working if IKE never rekeys again.
+    /// (Not the nearest: an old SA lingering after a rekey is harmless.)
+    /// Seconds-to-expiry is computed when asked, so it never goes stale.
+    pub hard_expiry_unix: Option<u64>,
     /// Packets left before the smallest non-ESN outbound sequence number wraps.
     pub seq_headroom: Option<u64>,
+}
+
+/// Classified TX error counters of one tunnel.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Categories {
+    pub carrier: u64,
+    #[serde(rename = "loop")]
+    pub routing_loop: u64,
+    pub too_big: u64,
+    pub output_errors: u64,
+    pub dropped: u64,
+    /// Estimated (a lower bound) drops below a vti/vti6 that the kernel
+    /// counted as sent 1-byte packets. Always 0 for xfrm (they are
+    /// output_errors there).
+    pub underlay_drops: u64,
+}
+
+/// vtiIfCause (IPSEC-VTI-MIB); the numbers are the MIB's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Cause {
+    None = 1,
+    NoRouteToPeer = 2,
+    NoPolicy = 3,
+    PolicyBlock = 4,
+    NoOutboundSa = 5,
+    SaEndpointMismatch = 6,
+    IfIdMismatch = 7,
+    RoutingLoop = 8,
+    MtuExceeded = 9,
+    SaHardExpired = 10,
+    SeqOverflow = 11,
+    SelectorMismatch = 12,
+    UnderlayDrop = 13,
+    OutputError = 14,
+    Unknown = 15,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Diagnosis {
+    pub cause: Cause,
+    pub text: String,
+}
+
+impl Diagnosis {
+    pub fn none() -> Self {
+        Diagnosis {
+            cause: Cause::None,
+            text: String::new(),
+        }
+    }
+}
+
+/// The MIB's enumeration label.
+impl Cause {
+    pub fn name(self) -> &'static str {
+        match self {
+            Cause::None => "none",
+            Cause::NoRouteToPeer => "noRouteToPeer",
+            Cause::NoPolicy => "noPolicy",
+            Cause::PolicyBlock => "policyBlock",
+            Cause::NoOutboundSa => "noOutboundSa",
+            Cause::SaEndpointMismatch => "saEndpointMismatch",
+            Cause::IfIdMismatch => "ifIdMismatch",
+            Cause::RoutingLoop => "routingLoop",
+            Cause::MtuExceeded => "mtuExceeded",
+            Cause::SaHardExpired => "saHardExpired",
+            Cause::SeqOverflow => "seqOverflow",
+            Cause::SelectorMismatch => "selectorMismatch",
+            Cause::UnderlayDrop => "underlayDrop",
+            Cause::OutputError => "outputError",
+            Cause::Unknown => "unknown",
+        }
+    }
+}
+
+/// vtiAlarmCategory / VtiErrorCategory (IPSEC-VTI-MIB numbers).
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCategory {
+    Carrier = 1,
+    #[serde(rename = "loop")]
+    Loop = 2,
+    TooBig = 3,
+    OutputErrors = 4,
+    Dropped = 5,
+    UnderlayDrops = 6,
+}
+
+impl ErrorCategory {
+    pub const ALL: [ErrorCategory; 6] = [
+        ErrorCategory::Carrier,
+        ErrorCategory::Loop,
+        ErrorCategory::TooBig,
+        ErrorCategory::OutputErrors,
+        ErrorCategory::Dropped,
+        ErrorCategory::UnderlayDrops,
+    ];
+
+    /// The key used in the config file.
+    pub fn config_name(self) -> &'static str {
+        match self {
+            ErrorCategory::Carrier => "carrier",
+            ErrorCategory::Loop => "loop",
+            ErrorCategory::TooBig => "too_big",
+            ErrorCategory::OutputErrors => "output_errors",
+            ErrorCategory::Dropped => "dropped",
+            ErrorCategory::UnderlayDrops => "underlay_drops",
+        }
+    }
+}
+
+impl Categories {
+    pub fn get(&self, c: ErrorCategory) -> u64 {
+        match c {
+            ErrorCategory::Carrier => self.carrier,
+            ErrorCategory::Loop => self.routing_loop,
+            ErrorCategory::TooBig => self.too_big,
+            ErrorCategory::OutputErrors => self.output_errors,
+            ErrorCategory::Dropped => self.dropped,
+            ErrorCategory::UnderlayDrops => self.underlay_drops,
+        }
+    }
+}
+
+/// vtiAlarmState.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum AlarmState {
+    ArmedRising = 1,
+    ArmedFalling = 2,
+    Disabled = 3,
+}
+
+/// One vtiAlarmTable row.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AlarmRow {
+    pub ifindex: u32,
+    pub category: ErrorCategory,
+    /// Thresholds in force.
+    pub interval_secs: u32,
+    pub rising: u32,
+    pub falling: u32,
+    pub state: AlarmState,
+    pub last_delta: u64,
+    #[serde(skip)]
+    pub last_event_at: Option<Instant>,
+    pub sent: u64,
+    pub suppressed: u64,
 }
 
 /// A tunnel as served: the kernel's view plus what we derived.
@@ -282,6 +465,16 @@ pub struct TunnelRow {
     /// (interface (re)created, or counters went backwards).
     #[serde(skip)]
     pub discontinuity_at: Instant,
+    /// Classified TX errors since `discontinuity_at` (meaningful only when
+    /// `tunnel.error_counters_valid`).
+    pub categories: Categories,
+    /// What moved in the last poll interval.
+    pub last_delta: Categories,
+    /// When an error category last rose.
+    #[serde(skip)]
+    pub last_error_at: Option<Instant>,
+    /// Cause of the most recent error increase (kept until a later one).
+    pub diagnosis: Diagnosis,
     pub sa_summary: SaSummary,
 }
 
@@ -307,10 +500,56 @@ pub struct Snapshot {
     /// False when SA/policy dumps were not possible (no CAP_NET_ADMIN).
     pub xfrm_available: bool,
     pub xfrm_stat: Availability<Vec<(String, u64)>>,
+    /// Non-zero xfrm_stat increases over the last poll interval.
+    pub xfrm_stat_delta: Vec<(String, u64)>,
     /// Sorted by ifindex.
     pub tunnels: Vec<TunnelRow>,
     /// Sorted by (tunnel_ifindex, index).
     pub sas: Vec<SaRow>,
+    #[serde(skip)]
+    pub policies: Availability<Vec<Policy>>,
+    /// vtiAlarmTable, sorted by (ifindex, category); filled by the alarm
+    /// engine after the snapshot is built.
+    pub alarms: Vec<AlarmRow>,
     /// Polls that failed since start (the previous snapshot stays served).
     pub poll_failures: u64,
+}
+
+impl SecurityAssociation {
+    /// Unix time at which the kernel will hard-expire this SA, if a time
+    /// limit applies (add-expiry counts from creation, use-expiry from first
+    /// use).
+    pub fn hard_expiry_unix(&self) -> Option<u64> {
+        expiry(
+            &self.current,
+            self.lifetime.hard_add_expires_seconds,
+            self.lifetime.hard_use_expires_seconds,
+        )
+    }
+
+    /// Unix time of the soft expiry (when IKE should rekey), if any.
+    pub fn soft_expiry_unix(&self) -> Option<u64> {
+        expiry(
+            &self.current,
+            self.lifetime.soft_add_expires_seconds,
+            self.lifetime.soft_use_expires_seconds,
+        )
+    }
+
+    /// Packets left before a non-ESN output sequence number wraps
+    /// (the kernel refuses to send past 2^32 − 1: XfrmOutStateSeqError).
+    pub fn seq_headroom(&self) -> Option<u64> {
+        (self.direction == SaDirection::Out && !self.replay.esn)
+            .then(|| u64::from(u32::MAX).saturating_sub(self.replay.oseq))
+    }
+}
+
+fn expiry(cur: &SaCurrent, add_expires: u64, use_expires: u64) -> Option<u64> {
+    let by_add = (add_expires != 0).then(|| cur.add_time.saturating_add(add_expires));
+    let by_use =
+        (use_expires != 0 && cur.use_time != 0).then(|| cur.use_time.saturating_add(use_expires));
+    match (by_add, by_use) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
 }

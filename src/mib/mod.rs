@@ -1,4 +1,12 @@
-//! IPSEC-VTI-MIB: the OID layout (`oids`), the snapshot → OID index
-//! rendering, and the MIB text itself.
+//! IPSEC-VTI-MIB: the OID layout (`oids`), the master's clock for TimeStamps
+//! (`clock`), the lookup structure (`index`), the snapshot → index
+//! rendering (`render`) and the MIB module text (`text`).
 
+pub mod clock;
+pub mod index;
 pub mod oids;
+pub mod render;
+pub mod text;
+
+pub use clock::MasterClock;
+pub use index::{Lookup, MibIndex, SharedIndex};

@@ -143,4 +143,24 @@ pub mod alarm_col {
     pub const LAST_EVENT_TIME: u32 = 7;
     pub const EVENTS_SENT: u32 = 8;
     pub const EVENTS_SUPPRESSED: u32 = 9;
+    /// vtiAlarmEventCategory: accessible-for-notify copy of the category,
+    /// carried in vtiTxErrorRising/Falling (an index object cannot be).
+    /// Never served by Get/GetNext.
+    pub const EVENT_CATEGORY: u32 = 10;
+}
+
+/// Under vtiConformance: vtiGroups(1), vtiCompliances(2). Nothing here is
+/// served; the numbers are for sysORTable/AgentCaps and the MIB test.
+pub mod conformance {
+    pub const GROUPS: u32 = 1;
+    pub const COMPLIANCES: u32 = 2;
+    /// vtiCompliance, under vtiCompliances.
+    pub const COMPLIANCE: u32 = 1;
+    /// Object and notification groups, under vtiGroups.
+    pub const GLOBAL_GROUP: u32 = 1;
+    pub const XFRM_STAT_GROUP: u32 = 2;
+    pub const IF_GROUP: u32 = 3;
+    pub const SA_GROUP: u32 = 4;
+    pub const ALARM_GROUP: u32 = 5;
+    pub const NOTIFICATION_GROUP: u32 = 6;
 }

@@ -1,0 +1,346 @@
+//! RMON-style threshold alarms (RFC 2819 alarmTable semantics) over the
+//! classified categories, plus SA up/down/expiring events.
+//!
+//! Per (tunnel, category): the delta of the category over the trailing
+//! `interval_secs`; a rising event when it reaches the rising threshold, then
+//! nothing more until it falls to the falling threshold (falling event), and
+//! so on — one event per crossing. A crossing inside the hold-down is held
+//! back (counted once as suppressed) and reported when the hold-down ends,
+//! if it still holds, so a flapping tunnel cannot storm and the last event
+//! sent always matches the current state.
+
+use std::collections::{HashMap, VecDeque};
+use std::time::{Duration, Instant};
+
+use super::config::AlarmConfig;
+use crate::model::{AlarmRow, AlarmState, ErrorCategory, Snapshot, TunnelKind, TunnelRow};
+
+/// Something worth a notification.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    TxError {
+        rising: bool,
+        ifindex: u32,
+        name: String,
+        category: ErrorCategory,
+        delta: u64,
+        threshold: u32,
+        interval_secs: u32,
+        diagnosis: String,
+    },
+    SaDown {
+        ifindex: u32,
+        name: String,
+        diagnosis: String,
+    },
+    SaUp {
+        ifindex: u32,
+        name: String,
+        outbound: u32,
+    },
+    SaExpiring {
+        ifindex: u32,
+        name: String,
+        seconds: i64,
+    },
+}
+
+struct CategoryAlarm {
+    /// The interface's counter base; a new one restarts the alarm.
+    discontinuity_at: Instant,
+    /// (time, cumulative category value), oldest first.
+    samples: VecDeque<(Instant, u64)>,
+    state: Option<AlarmState>,
+    last_delta: u64,
+    last_event_at: Option<Instant>,
+    sent: u64,
+    suppressed: u64,
+    /// A held-back crossing already counted as suppressed.
+    held: bool,
+}
+
+#[derive(Default)]
+struct SaAlarm {
+    /// Last reported: does the tunnel have an outbound SA?
+    up: Option<bool>,
+    last_event_at: Option<Instant>,
+    /// Hard-expiry time last warned about (one warning per SA lifetime).
+    warned_expiry: Option<u64>,
+}
+
+pub struct AlarmEngine {
+    config: AlarmConfig,
+    categories: HashMap<(u32, ErrorCategory), CategoryAlarm>,
+    sas: HashMap<u32, SaAlarm>,
+}
+
+impl AlarmEngine {
+    pub fn new(config: AlarmConfig) -> Self {
+        AlarmEngine {
+            config,
+            categories: HashMap::new(),
+            sas: HashMap::new(),
+        }
+    }
+
+    /// New thresholds take effect at the next evaluation; alarm states and
+    /// counters are kept (SIGHUP reload).
+    pub fn set_config(&mut self, config: AlarmConfig) {
+        self.config = config;
+    }
+
+    pub fn config(&self) -> &AlarmConfig {
+        &self.config
+    }
+
+    /// Feeds one snapshot; returns the events to send and the alarm table.
+    pub fn evaluate(&mut self, snap: &Snapshot) -> (Vec<Event>, Vec<AlarmRow>) {
+        let mut events = Vec::new();
+        let mut rows = Vec::new();
+        let now = snap.taken_at;
+        let present: std::collections::HashSet<u32> =
+            snap.tunnels.iter().map(|t| t.tunnel.ifindex).collect();
+        self.categories
+            .retain(|(ifindex, _), _| present.contains(ifindex));
+        self.sas.retain(|ifindex, _| present.contains(ifindex));
+        for row in &snap.tunnels {
+            for category in ErrorCategory::ALL {
+                rows.push(self.evaluate_category(row, category, now, &mut events));
+            }
+            if snap.xfrm_available {
+                self.evaluate_sa(row, snap, now, &mut events);
+            }
+        }
+        let enables = self.config.notifications;
+        events.retain(|e| {
+            self.config.enabled
+                && match e {
+                    Event::TxError { rising: true, .. } => enables.tx_error_rising,
+                    Event::TxError { rising: false, .. } => enables.tx_error_falling,
+                    Event::SaDown { .. } => enables.sa_down,
+                    Event::SaUp { .. } => enables.sa_up,
+                    Event::SaExpiring { .. } => enables.sa_expiring,
+                }
+        });
+        (events, rows)
+    }
+
+    fn hold_down(&self) -> Duration {
+        Duration::from_secs(self.config.hold_down_secs)
+    }
+
+    fn evaluate_category(
+        &mut self,
+        row: &TunnelRow,
+        category: ErrorCategory,
+        now: Instant,
+        events: &mut Vec<Event>,
+    ) -> AlarmRow {
+        let t = &row.tunnel;
+        let threshold = self.config.threshold(&t.name, category);
+        let measurable = match category {
+            ErrorCategory::Dropped => true,
+            ErrorCategory::UnderlayDrops => t.kind != TunnelKind::Xfrm,
+            _ => t.error_counters_valid,
+        };
+        let key = (t.ifindex, category);
+        let hold_down = self.hold_down();
+        let startup = self.config.startup;
+        let alarm = self
+            .categories
+            .entry(key)
+            .or_insert_with(|| CategoryAlarm::new(row.discontinuity_at));
+        if alarm.discontinuity_at != row.discontinuity_at {
+            *alarm = CategoryAlarm::new(row.discontinuity_at);
+        }
+        let mut out = AlarmRow {
+            ifindex: t.ifindex,
+            category,
+            interval_secs: threshold.interval_secs,
+            rising: threshold.rising,
+            falling: threshold.falling,
+            state: AlarmState::Disabled,
+            last_delta: 0,
+            last_event_at: alarm.last_event_at,
+            sent: alarm.sent,
+            suppressed: alarm.suppressed,
+        };
+        if !threshold.enabled || !measurable {
+            alarm.state = None;
+            alarm.samples.clear();
+            return out;
+        }
+        let value = row.categories.get(category);
+        let Some(delta) = alarm.delta(now, value, threshold.interval_secs) else {
+            // First sample: no delta yet.
+            out.state = AlarmState::ArmedRising;
+            return out;
+        };
+        alarm.last_delta = delta;
+        let rising = delta >= u64::from(threshold.rising);
+        let falling = delta <= u64::from(threshold.falling);
+        let crossing = match alarm.state {
+            None => {
+                // The first evaluated delta: RMON startup behaviour.
+                if rising && startup.allows_rising() {
+                    Some(true)
+                } else if falling && startup.allows_falling() {
+                    Some(false)
+                } else {
+                    alarm.state = Some(if rising {
+                        AlarmState::ArmedFalling
+                    } else {
+                        AlarmState::ArmedRising
+                    });
+                    None
+                }
+            }
+            Some(AlarmState::ArmedRising) => rising.then_some(true),
+            Some(AlarmState::ArmedFalling) => falling.then_some(false),
+            Some(AlarmState::Disabled) => None,
+        };
+        match crossing {
+            Some(is_rising) => {
+                let held = alarm
+                    .last_event_at
+                    .is_some_and(|at| now.saturating_duration_since(at) < hold_down);
+                if held {
+                    if !alarm.held {
+                        alarm.suppressed += 1;
+                        alarm.held = true;
+                    }
+                    // Keep the old state: the crossing is reported once the
+                    // hold-down ends if it still holds.
+                } else {
+                    alarm.held = false;
+                    alarm.state = Some(if is_rising {
+                        AlarmState::ArmedFalling
+                    } else {
+                        AlarmState::ArmedRising
+                    });
+                    alarm.last_event_at = Some(now);
+                    alarm.sent += 1;
+                    events.push(Event::TxError {
+                        rising: is_rising,
+                        ifindex: t.ifindex,
+                        name: t.name.clone(),
+                        category,
+                        delta,
+                        threshold: if is_rising {
+                            threshold.rising
+                        } else {
+                            threshold.falling
+                        },
+                        interval_secs: threshold.interval_secs,
+                        diagnosis: row.diagnosis.text.clone(),
+                    });
+                }
+            }
+            None => alarm.held = false,
+        }
+        out.state = alarm.state.unwrap_or(AlarmState::ArmedRising);
+        out.last_delta = delta;
+        out.last_event_at = alarm.last_event_at;
+        out.sent = alarm.sent;
+        out.suppressed = alarm.suppressed;
+        out
+    }
+
+    fn evaluate_sa(
+        &mut self,
+        row: &TunnelRow,
+        snap: &Snapshot,
+        now: Instant,
+        out: &mut Vec<Event>,
+    ) {
+        let t = &row.tunnel;
+        let hold_down = self.hold_down();
+        let startup = self.config.startup;
+        let margin = self.config.sa_expiring_margin_secs;
+        let st = self.sas.entry(t.ifindex).or_default();
+        let up = row.sa_summary.outbound > 0;
+        let held = st
+            .last_event_at
+            .is_some_and(|at| now.saturating_duration_since(at) < hold_down);
+        let event = match st.up {
+            // At start-up a tunnel without an outbound SA is reported like a
+            // rising alarm would be.
+            None if !up && startup.allows_rising() => Some(false),
+            None => {
+                st.up = Some(up);
+                None
+            }
+            Some(was) if was != up => Some(up),
+            Some(_) => None,
+        };
+        if let Some(now_up) = event {
+            if !held {
+                st.up = Some(now_up);
+                st.last_event_at = Some(now);
+                out.push(if now_up {
+                    Event::SaUp {
+                        ifindex: t.ifindex,
+                        name: t.name.clone(),
+                        outbound: row.sa_summary.outbound,
+                    }
+                } else {
+                    Event::SaDown {
+                        ifindex: t.ifindex,
+                        name: t.name.clone(),
+                        diagnosis: row.diagnosis.text.clone(),
+                    }
+                });
+            }
+        }
+        if let Some(expiry) = row.sa_summary.hard_expiry_unix {
+            let now_unix = snap
+                .wall_time
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
+            let left = expiry.saturating_sub(now_unix);
+            if left <= margin && st.warned_expiry != Some(expiry) {
+                st.warned_expiry = Some(expiry);
+                out.push(Event::SaExpiring {
+                    ifindex: t.ifindex,
+                    name: t.name.clone(),
+                    seconds: left as i64,
+                });
+            }
+        }
+    }
+}
+
+impl CategoryAlarm {
+    fn new(discontinuity_at: Instant) -> Self {
+        CategoryAlarm {
+            discontinuity_at,
+            samples: VecDeque::new(),
+            state: None,
+            last_delta: 0,
+            last_event_at: None,
+            sent: 0,
+            suppressed: 0,
+            held: false,
+        }
+    }
+
+    /// Records a sample and returns the increase over the trailing interval
+    /// (over the samples we have while the first interval is still filling);
+    /// `None` for the very first sample.
+    fn delta(&mut self, now: Instant, value: u64, interval_secs: u32) -> Option<u64> {
+        let window = Duration::from_secs(u64::from(interval_secs));
+        self.samples.push_back((now, value));
+        // Keep exactly one sample at or before the window start: the baseline.
+        while self.samples.len() > 2 && now.saturating_duration_since(self.samples[1].0) >= window {
+            self.samples.pop_front();
+        }
+        if self.samples.len() < 2 {
+            return None;
+        }
+        let (_, base) = self.samples[0];
+        Some(value.saturating_sub(base))
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,283 @@
+use std::time::{Duration, Instant, SystemTime};
+
+use super::*;
+use crate::alarm::config::{Startup, Threshold};
+use crate::model::*;
+
+struct Rig {
+    engine: AlarmEngine,
+    t0: Instant,
+    base: Instant,
+    carrier: u64,
+    outbound: u32,
+}
+
+impl Rig {
+    fn new(config: AlarmConfig) -> Rig {
+        let t0 = Instant::now();
+        Rig {
+            engine: AlarmEngine::new(config),
+            t0,
+            base: t0,
+            carrier: 0,
+            outbound: 1,
+        }
+    }
+
+    fn snapshot(&self, secs: u64) -> Snapshot {
+        let tunnel = crate::classify::testutil::xfrm_tunnel(7, "xfrm7", 8);
+        Snapshot {
+            taken_at: self.t0 + Duration::from_secs(secs),
+            wall_time: SystemTime::now(),
+            poll_interval_secs: 10,
+            kernel_release: "test".into(),
+            xfrm_available: true,
+            xfrm_stat: Availability::Available(vec![]),
+            xfrm_stat_delta: vec![],
+            tunnels: vec![TunnelRow {
+                tunnel,
+                discontinuity_at: self.base,
+                categories: Categories {
+                    carrier: self.carrier,
+                    ..Categories::default()
+                },
+                last_delta: Categories::default(),
+                last_error_at: None,
+                diagnosis: Diagnosis {
+                    cause: Cause::NoOutboundSa,
+                    text: "no outbound SA".into(),
+                },
+                sa_summary: SaSummary {
+                    outbound: self.outbound,
+                    ..SaSummary::default()
+                },
+            }],
+            sas: vec![],
+            policies: Availability::Available(vec![]),
+            alarms: vec![],
+            poll_failures: 0,
+        }
+    }
+
+    /// One poll at `secs` after start, with `add` more carrier errors.
+    fn poll(&mut self, secs: u64, add: u64) -> (Vec<Event>, AlarmRow) {
+        self.carrier += add;
+        let snap = self.snapshot(secs);
+        let (events, rows) = self.engine.evaluate(&snap);
+        let row = rows
+            .into_iter()
+            .find(|r| r.category == ErrorCategory::Carrier)
+            .unwrap();
+        let events = events
+            .into_iter()
+            .filter(|e| {
+                matches!(
+                    e,
+                    Event::TxError {
+                        category: ErrorCategory::Carrier,
+                        ..
+                    }
+                )
+            })
+            .collect();
+        (events, row)
+    }
+}
+
+fn config(interval: u32, rising: u32, falling: u32, hold_down: u64) -> AlarmConfig {
+    let mut c = AlarmConfig {
+        hold_down_secs: hold_down,
+        ..AlarmConfig::default()
+    };
+    c.categories.carrier = Threshold {
+        enabled: true,
+        interval_secs: interval,
+        rising,
+        falling,
+    };
+    c
+}
+
+fn kinds(events: &[Event]) -> Vec<&'static str> {
+    events
+        .iter()
+        .map(|e| match e {
+            Event::TxError { rising: true, .. } => "rising",
+            Event::TxError { rising: false, .. } => "falling",
+            Event::SaDown { .. } => "saDown",
+            Event::SaUp { .. } => "saUp",
+            Event::SaExpiring { .. } => "saExpiring",
+        })
+        .collect()
+}
+
+#[test]
+fn one_event_per_crossing() {
+    let mut r = Rig::new(config(10, 1, 0, 0));
+    assert!(r.poll(0, 0).0.is_empty(), "first sample: no delta yet");
+    let (e, row) = r.poll(10, 3);
+    assert_eq!(kinds(&e), ["rising"]);
+    assert_eq!(
+        (row.state, row.last_delta, row.sent),
+        (AlarmState::ArmedFalling, 3, 1)
+    );
+    if let Event::TxError {
+        delta,
+        threshold,
+        interval_secs,
+        diagnosis,
+        category,
+        ..
+    } = &e[0]
+    {
+        assert_eq!((*delta, *threshold, *interval_secs), (3, 1, 10));
+        assert_eq!(*category, ErrorCategory::Carrier);
+        assert_eq!(diagnosis, "no outbound SA");
+    }
+    assert!(r.poll(20, 5).0.is_empty(), "still high: no second rising");
+    let (e, row) = r.poll(30, 0);
+    assert_eq!(kinds(&e), ["falling"]);
+    assert_eq!(row.state, AlarmState::ArmedRising);
+    assert!(r.poll(40, 0).0.is_empty());
+    assert_eq!(kinds(&r.poll(50, 1).0), ["rising"]);
+}
+
+#[test]
+fn noise_between_thresholds_yields_one_event() {
+    let mut r = Rig::new(config(10, 5, 1, 0));
+    r.poll(0, 0);
+    let mut all = Vec::new();
+    for (i, add) in [5, 4, 6, 3, 2, 5, 4].into_iter().enumerate() {
+        all.extend(r.poll(10 * (i as u64 + 1), add).0);
+    }
+    assert_eq!(kinds(&all), ["rising"]);
+}
+
+#[test]
+fn delta_is_taken_over_the_interval_not_the_poll() {
+    // Poll every 10 s, alarm interval 30 s, rising at 3: one error per poll
+    // reaches 3 only once three polls' worth are in the window.
+    let mut r = Rig::new(config(30, 3, 0, 0));
+    r.poll(0, 0);
+    assert!(r.poll(10, 1).0.is_empty());
+    assert!(r.poll(20, 1).0.is_empty());
+    let (e, row) = r.poll(30, 1);
+    assert_eq!((kinds(&e), row.last_delta), (vec!["rising"], 3));
+    // Quiet for a whole interval: the window empties.
+    assert!(r.poll(40, 0).0.is_empty());
+    assert!(r.poll(50, 0).0.is_empty());
+    let (e, row) = r.poll(60, 0);
+    assert_eq!((kinds(&e), row.last_delta), (vec!["falling"], 0));
+}
+
+#[test]
+fn hold_down_suppresses_once_then_reports_the_current_state() {
+    let mut r = Rig::new(config(10, 1, 0, 60));
+    r.poll(0, 0);
+    assert_eq!(kinds(&r.poll(10, 2).0), ["rising"]);
+    let (e, row) = r.poll(20, 0);
+    assert!(e.is_empty(), "falling within hold-down is held back");
+    assert_eq!((row.suppressed, row.state), (1, AlarmState::ArmedFalling));
+    let (_, row) = r.poll(30, 0);
+    assert_eq!(row.suppressed, 1, "counted once per held crossing");
+    let (e, row) = r.poll(70, 0);
+    assert_eq!(kinds(&e), ["falling"]);
+    assert_eq!((row.sent, row.suppressed), (2, 1));
+}
+
+#[test]
+fn flapping_within_hold_down_sends_nothing_extra() {
+    let mut r = Rig::new(config(10, 1, 0, 60));
+    r.poll(0, 0);
+    let mut all = r.poll(10, 1).0;
+    for s in (20..70).step_by(10) {
+        all.extend(r.poll(s, if s % 20 == 0 { 0 } else { 1 }).0);
+    }
+    assert_eq!(kinds(&all), ["rising"]);
+}
+
+#[test]
+fn startup_behaviour() {
+    // rising (default): an already-high first delta raises.
+    let mut r = Rig::new(config(10, 1, 0, 0));
+    r.poll(0, 0);
+    assert_eq!(kinds(&r.poll(10, 1).0), ["rising"]);
+    // falling: a high first delta is not reported, its recovery is.
+    let mut c = config(10, 1, 0, 0);
+    c.startup = Startup::Falling;
+    let mut r = Rig::new(c.clone());
+    r.poll(0, 0);
+    let (e, row) = r.poll(10, 1);
+    assert!(e.is_empty(), "{e:?}");
+    assert_eq!(row.state, AlarmState::ArmedFalling);
+    assert_eq!(kinds(&r.poll(20, 0).0), ["falling"]);
+    // falling: a quiet first delta sends a falling event.
+    let mut r = Rig::new(c);
+    r.poll(0, 0);
+    assert_eq!(kinds(&r.poll(10, 0).0), ["falling"]);
+    // rising: a quiet start sends nothing.
+    let mut r = Rig::new(config(10, 1, 0, 0));
+    r.poll(0, 0);
+    assert!(r.poll(10, 0).0.is_empty());
+}
+
+#[test]
+fn enables_silence_events_but_keep_state() {
+    let mut c = config(10, 1, 0, 0);
+    c.notifications.tx_error_rising = false;
+    let mut r = Rig::new(c);
+    r.poll(0, 0);
+    let (e, row) = r.poll(10, 1);
+    assert!(e.is_empty());
+    assert_eq!(row.state, AlarmState::ArmedFalling);
+    assert_eq!(kinds(&r.poll(20, 0).0), ["falling"]);
+    let mut c = config(10, 1, 0, 0);
+    c.enabled = false;
+    let mut r = Rig::new(c);
+    r.poll(0, 0);
+    assert!(r.poll(10, 1).0.is_empty());
+}
+
+#[test]
+fn disabled_category_is_reported_disabled() {
+    let mut c = config(10, 1, 0, 0);
+    c.categories.carrier.enabled = false;
+    let mut r = Rig::new(c);
+    r.poll(0, 0);
+    let (e, row) = r.poll(10, 5);
+    assert!(e.is_empty());
+    assert_eq!(row.state, AlarmState::Disabled);
+}
+
+#[test]
+fn counter_discontinuity_restarts_the_alarm() {
+    let mut r = Rig::new(config(10, 1, 0, 0));
+    r.poll(0, 0);
+    assert_eq!(kinds(&r.poll(10, 4).0), ["rising"]);
+    r.base += Duration::from_secs(15);
+    r.carrier = 0;
+    let (e, row) = r.poll(20, 0);
+    assert!(
+        e.is_empty(),
+        "a fresh interface starts over, no bogus falling"
+    );
+    assert_eq!((row.state, row.sent), (AlarmState::ArmedRising, 0));
+}
+
+#[test]
+fn sa_down_and_up() {
+    let mut r = Rig::new(config(10, 1, 0, 0));
+    let sa_events = |r: &mut Rig, s: u64| {
+        let snap = r.snapshot(s);
+        kinds(&r.engine.evaluate(&snap).0)
+            .into_iter()
+            .filter(|k| k.starts_with("sa"))
+            .collect::<Vec<_>>()
+    };
+    assert!(sa_events(&mut r, 0).is_empty());
+    r.outbound = 0;
+    assert_eq!(sa_events(&mut r, 10), ["saDown"]);
+    assert!(sa_events(&mut r, 20).is_empty());
+    r.outbound = 2;
+    assert_eq!(sa_events(&mut r, 30), ["saUp"]);
+}

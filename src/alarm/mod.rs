@@ -1,0 +1,10 @@
+//! Threshold alarms and notifications: RMON-style rising/falling alarms per
+//! (tunnel, category), SA down/up/expiring events, and their varbinds.
+
+pub mod config;
+pub mod engine;
+mod glob;
+pub mod notify;
+
+pub use config::AlarmConfig;
+pub use engine::{AlarmEngine, Event};

@@ -1,0 +1,98 @@
+//! Events → IPSEC-VTI-MIB notifications: the trap OID and the varbinds of
+//! each NOTIFICATION-TYPE's OBJECTS clause, in that order. The session puts
+//! sysUpTime.0 and snmpTrapOID.0 in front.
+
+use super::engine::Event;
+use crate::mib::oids::{self, alarm_col, if_col, notification};
+use crate::oid::Oid;
+use crate::value::Value;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Notification {
+    pub trap_oid: Oid,
+    pub varbinds: Vec<(Oid, Value)>,
+}
+
+pub fn notification(root: &Oid, event: &Event) -> Notification {
+    let if_entry = root.child(&[oids::OBJECTS, oids::IF_TABLE, 1]);
+    let alarm_entry = root.child(&[oids::OBJECTS, oids::ALARM_TABLE, 1]);
+    let if_obj = |col: u32, ifindex: u32| if_entry.child(&[col, ifindex]);
+    let trap = |n: u32| root.child(&[oids::NOTIFICATIONS, n]);
+    match event {
+        Event::TxError {
+            rising,
+            ifindex,
+            name,
+            category,
+            delta,
+            threshold,
+            interval_secs,
+            diagnosis,
+        } => {
+            let cat = *category as u32;
+            let alarm_obj = |col: u32| alarm_entry.child(&[col, *ifindex, cat]);
+            let (n, threshold_col) = if *rising {
+                (notification::TX_ERROR_RISING, alarm_col::RISING_THRESHOLD)
+            } else {
+                (notification::TX_ERROR_FALLING, alarm_col::FALLING_THRESHOLD)
+            };
+            Notification {
+                trap_oid: trap(n),
+                varbinds: vec![
+                    (if_obj(if_col::NAME, *ifindex), Value::text(name)),
+                    (
+                        alarm_obj(alarm_col::EVENT_CATEGORY),
+                        Value::Integer(cat as i32),
+                    ),
+                    (alarm_obj(alarm_col::LAST_DELTA), Value::Counter64(*delta)),
+                    (alarm_obj(threshold_col), Value::Gauge32(*threshold)),
+                    (
+                        alarm_obj(alarm_col::INTERVAL),
+                        Value::Gauge32(*interval_secs),
+                    ),
+                    (if_obj(if_col::DIAGNOSIS, *ifindex), Value::text(diagnosis)),
+                ],
+            }
+        }
+        Event::SaDown {
+            ifindex,
+            name,
+            diagnosis,
+        } => Notification {
+            trap_oid: trap(notification::SA_DOWN),
+            varbinds: vec![
+                (if_obj(if_col::NAME, *ifindex), Value::text(name)),
+                (if_obj(if_col::OUT_SA_COUNT, *ifindex), Value::Gauge32(0)),
+                (if_obj(if_col::DIAGNOSIS, *ifindex), Value::text(diagnosis)),
+            ],
+        },
+        Event::SaUp {
+            ifindex,
+            name,
+            outbound,
+        } => Notification {
+            trap_oid: trap(notification::SA_UP),
+            varbinds: vec![
+                (if_obj(if_col::NAME, *ifindex), Value::text(name)),
+                (
+                    if_obj(if_col::OUT_SA_COUNT, *ifindex),
+                    Value::Gauge32(*outbound),
+                ),
+            ],
+        },
+        Event::SaExpiring {
+            ifindex,
+            name,
+            seconds,
+        } => Notification {
+            trap_oid: trap(notification::SA_EXPIRING),
+            varbinds: vec![
+                (if_obj(if_col::NAME, *ifindex), Value::text(name)),
+                (
+                    if_obj(if_col::SECONDS_TO_HARD_EXPIRY, *ifindex),
+                    Value::Integer(i32::try_from(*seconds).unwrap_or(i32::MAX)),
+                ),
+            ],
+        },
+    }
+}

@@ -1,0 +1,528 @@
+//! Why did a tunnel's TX errors rise? The look-ups an operator would run by
+//! hand (`ip route get`, `ip xfrm policy`, `ip xfrm state`, the
+//! /proc/net/xfrm_stat deltas), turned into one cause and one line of text.
+//!
+//! Pure logic: the evidence (SA and policy dumps from the same poll, a route
+//! look-up done by the poller, xfrm_stat deltas) is gathered elsewhere.
+//! xfrm_stat is per network namespace, so it only *corroborates*; the cause
+//! comes from per-tunnel look-ups, which keeps two tunnels failing
+//! differently at the same time apart.
+
+use std::net::IpAddr;
+
+use crate::model::{
+    Categories, Cause, Diagnosis, Policy, PolicyAction, PolicyDirection, RouteAnswer, SaDirection,
+    SaRow, SecurityAssociation, Tunnel, TunnelKind,
+};
+
+/// Everything the diagnosis looks at for one tunnel.
+pub struct Evidence<'a> {
+    pub tunnel: &'a Tunnel,
+    pub delta: &'a Categories,
+    /// All SAs and policies of the namespace (None: not readable).
+    pub sas: Option<&'a [SaRow]>,
+    pub policies: Option<&'a [Policy]>,
+    /// `XFRM_MSG_GETDEFAULT`: true when unmatched outbound traffic is blocked.
+    pub default_out_blocks: Option<bool>,
+    /// Non-zero xfrm_stat deltas over the same interval.
+    pub xfrm_stat_delta: &'a [(String, u64)],
+    /// Route to the peer's outer address (None: not looked up / no peer known).
+    pub route: Option<RouteAnswer>,
+}
+
+/// The peer address a route look-up should target: the tunnel's remote, or
+/// (xfrm interfaces have none) the destination of its outbound SA or policy
+/// template.
+pub fn peer_of(
+    tunnel: &Tunnel,
+    sas: &[SaRow],
+    policies: &[Policy],
+) -> Option<(IpAddr, Option<IpAddr>, u32)> {
+    if let Some(remote) = tunnel.remote {
+        let mark = outbound_sas(tunnel, sas)
+            .find_map(|sa| sa.set_mark.map(|(v, _)| v))
+            .unwrap_or(tunnel.fwmark.unwrap_or(0));
+        return Some((remote, tunnel.local, mark));
+    }
+    if let Some(sa) = outbound_sas(tunnel, sas).next() {
+        return Some((sa.dst, Some(sa.src), sa.set_mark.map_or(0, |(v, _)| v)));
+    }
+    out_policy(tunnel, policies).and_then(|p| {
+        p.templates
+            .iter()
+            .find_map(|t| t.dst.map(|d| (d, t.src, 0)))
+    })
+}
+
+pub fn diagnose(e: &Evidence) -> Diagnosis {
+    let d = e.delta;
+    // Order matters where one fault moves two categories: an SA reaching its
+    // hard limit counts the packet that hit it as aborted, and the next ones
+    // as carrier (the SA is gone) — the root cause is the expiry.
+    if d.output_errors > 0 {
+        return output_error(e);
+    }
+    if d.carrier > 0 {
+        return carrier(e);
+    }
+    if d.routing_loop > 0 {
+        return routing_loop(e);
+    }
+    if d.too_big > 0 {
+        return too_big(e);
+    }
+    if d.underlay_drops > 0 {
+        return Diagnosis {
+            cause: Cause::UnderlayDrop,
+            text: format!(
+                "about {} packet(s) dropped below the tunnel (underlay qdisc or driver): \
+                 the kernel counted them as sent 1-byte packets",
+                d.underlay_drops
+            ),
+        };
+    }
+    Diagnosis::none()
+}
+
+fn stat(e: &Evidence, name: &str) -> u64 {
+    e.xfrm_stat_delta
+        .iter()
+        .find(|(n, _)| n == name)
+        .map_or(0, |(_, v)| *v)
+}
+
+/// " (XfrmOutNoStates +3)" when the counter moved.
+fn corroborate(e: &Evidence, names: &[&str]) -> String {
+    let moved: Vec<String> = names
+        .iter()
+        .filter_map(|n| {
+            let v = stat(e, n);
+            (v > 0).then(|| format!("{n} +{v}"))
+        })
+        .collect();
+    if moved.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", moved.join(", "))
+    }
+}
+
+fn output_error(e: &Evidence) -> Diagnosis {
+    let n = e.delta.output_errors;
+    if stat(e, "XfrmOutStateExpired") > 0 || out_sa_at_hard_limit(e) {
+        return Diagnosis {
+            cause: Cause::SaHardExpired,
+            text: format!(
+                "{n} packet(s) hit an outbound SA at its hard lifetime before it was rekeyed{}",
+                corroborate(e, &["XfrmOutStateExpired", "XfrmOutNoStates"])
+            ),
+        };
+    }
+    if stat(e, "XfrmOutStateSeqError") > 0 || out_sa_seq_exhausted(e) {
+        return Diagnosis {
+            cause: Cause::SeqOverflow,
+            text: format!(
+                "{n} packet(s) refused: outbound SA sequence number exhausted (no ESN), \
+                 rekey earlier{}",
+                corroborate(e, &["XfrmOutStateSeqError"])
+            ),
+        };
+    }
+    let xfrm_errors = corroborate(
+        e,
+        &[
+            "XfrmOutStateInvalid",
+            "XfrmOutStateProtoError",
+            "XfrmOutStateModeError",
+        ],
+    );
+    if e.tunnel.kind == TunnelKind::Xfrm && xfrm_errors.is_empty() {
+        return Diagnosis {
+            cause: Cause::UnderlayDrop,
+            text: format!(
+                "{n} encrypted packet(s) dropped below the tunnel (underlay qdisc or driver, \
+                 or a firewall dropping ESP); no XFRM error counter moved"
+            ),
+        };
+    }
+    Diagnosis {
+        cause: Cause::OutputError,
+        text: format!(
+            "{n} packet(s) failed after encryption{}; check firewall rules for ESP and \
+             'ip -s xfrm state'",
+            if xfrm_errors.is_empty() {
+                " with no XFRM error counter moving".to_string()
+            } else {
+                xfrm_errors
+            }
+        ),
+    }
+}
+
+fn carrier(e: &Evidence) -> Diagnosis {
+    let t = e.tunnel;
+    let n = e.delta.carrier;
+    let (Some(sas), Some(policies)) = (e.sas, e.policies) else {
+        return Diagnosis {
+            cause: Cause::Unknown,
+            text: format!(
+                "{n} packet(s) found no usable route, policy or SA{}; SA/policy data \
+                 unreadable (agent lacks CAP_NET_ADMIN)",
+                corroborate(
+                    e,
+                    &[
+                        "XfrmOutNoStates",
+                        "XfrmOutPolBlock",
+                        "XfrmOutBundleGenError"
+                    ]
+                )
+            ),
+        };
+    };
+    let selector = selector_text(t);
+    // (a) the OUT policy
+    let policy = out_policy(t, policies);
+    match policy {
+        None if e.default_out_blocks == Some(true) => {
+            return Diagnosis {
+                cause: Cause::PolicyBlock,
+                text: format!(
+                    "no outbound policy for {selector} and the default outbound policy is \
+                     block{}",
+                    corroborate(e, &["XfrmOutPolBlock"])
+                ),
+            };
+        }
+        None => {
+            return Diagnosis {
+                cause: Cause::NoPolicy,
+                text: format!(
+                    "no outbound XFRM policy for {selector}: {n} packet(s) could not be \
+                     encrypted{}",
+                    corroborate(e, &["XfrmOutPolBlock", "XfrmOutNoStates"])
+                ),
+            };
+        }
+        Some(p) if p.action == PolicyAction::Block => {
+            return Diagnosis {
+                cause: Cause::PolicyBlock,
+                text: format!(
+                    "outbound policy for {selector} (index {}) is block{}",
+                    p.index,
+                    corroborate(e, &["XfrmOutPolBlock"])
+                ),
+            };
+        }
+        Some(_) => {}
+    }
+    // (b) the outbound SA
+    let matching: Vec<&SecurityAssociation> = outbound_sas(t, sas).collect();
+    if matching.is_empty() {
+        return missing_sa(e, sas, policy);
+    }
+    // (c) the route to the peer
+    if let Some(RouteAnswer::Unreachable(why)) = &e.route {
+        let (peer, from, mark) = match peer_of(t, sas, policies) {
+            Some((peer, from, mark)) => (peer.to_string(), from, mark),
+            None => ("(unknown)".to_string(), None, 0),
+        };
+        return Diagnosis {
+            cause: Cause::NoRouteToPeer,
+            text: format!(
+                "no route to peer {peer}{}{} ({why}){}",
+                from.map(|f| format!(" from {f}")).unwrap_or_default(),
+                if mark != 0 {
+                    format!(" mark {mark:#x}")
+                } else {
+                    String::new()
+                },
+                corroborate(e, &["XfrmOutBundleGenError"])
+            ),
+        };
+    }
+    // (d) the SA exists, the route exists: its selector does not cover the
+    // packets (vti6 carrying IPv4 with an IPv6-only selector and vice versa).
+    if let Some(sa) = matching
+        .iter()
+        .find(|sa| sa.selector_family != 0 && sa.selector_family != family_code(sa.dst))
+        .or_else(|| matching.iter().find(|sa| sa.selector_family != 0))
+    {
+        if stat(e, "XfrmOutNoStates") > 0 {
+            let fam = if sa.selector_family == AF_INET6 {
+                "IPv6"
+            } else {
+                "IPv4"
+            };
+            return Diagnosis {
+                cause: Cause::SelectorMismatch,
+                text: format!(
+                    "outbound SA spi {:#010x} exists but its selector is {fam}-only: packets of \
+                     the other family find no state{}; add a matching 'sel' to the SA",
+                    sa.spi,
+                    corroborate(e, &["XfrmOutNoStates"])
+                ),
+            };
+        }
+    }
+    Diagnosis {
+        cause: Cause::Unknown,
+        text: format!(
+            "{n} carrier error(s), but policy, SA and route look fine now (the condition \
+             may have cleared){}",
+            corroborate(
+                e,
+                &[
+                    "XfrmOutNoStates",
+                    "XfrmOutPolBlock",
+                    "XfrmOutBundleGenError"
+                ]
+            )
+        ),
+    }
+}
+
+/// No SA matches the tunnel: absent, or present with the wrong endpoints
+/// (vti/vti6) or the wrong if_id (xfrm).
+fn missing_sa(e: &Evidence, sas: &[SaRow], policy: Option<&Policy>) -> Diagnosis {
+    let t = e.tunnel;
+    let selector = selector_text(t);
+    let stats = corroborate(e, &["XfrmOutNoStates"]);
+    match t.kind {
+        TunnelKind::Vti | TunnelKind::Vti6 => {
+            let okey = t.okey.unwrap_or(0);
+            if let Some(sa) = sas
+                .iter()
+                .map(|r| &r.sa)
+                .find(|sa| sa.direction == SaDirection::Out && mark_matches(sa.mark, okey))
+            {
+                return Diagnosis {
+                    cause: Cause::SaEndpointMismatch,
+                    text: format!(
+                        "outbound SA spi {:#010x} for mark {okey:#x} is {} -> {} ({}), but \
+                         the tunnel is {} -> {}{stats}",
+                        sa.spi,
+                        sa.src,
+                        sa.dst,
+                        mode_name(sa.mode),
+                        addr(t.local),
+                        addr(t.remote)
+                    ),
+                };
+            }
+            Diagnosis {
+                cause: Cause::NoOutboundSa,
+                text: format!(
+                    "no outbound SA {} -> {} for {selector} (IKE down?){stats}",
+                    addr(t.local),
+                    addr(t.remote)
+                ),
+            }
+        }
+        TunnelKind::Xfrm => {
+            let if_id = t.if_id.unwrap_or(0);
+            let template_dsts: Vec<IpAddr> = policy
+                .map(|p| p.templates.iter().filter_map(|tm| tm.dst).collect())
+                .unwrap_or_default();
+            if let Some(sa) = sas.iter().map(|r| &r.sa).find(|sa| {
+                sa.direction == SaDirection::Out
+                    && sa.if_id != Some(if_id)
+                    && template_dsts.contains(&sa.dst)
+            }) {
+                return Diagnosis {
+                    cause: Cause::IfIdMismatch,
+                    text: format!(
+                        "outbound SA spi {:#010x} to {} has if_id {} but the interface has \
+                         if_id {if_id}{stats}",
+                        sa.spi,
+                        sa.dst,
+                        sa.if_id.map_or("none".to_string(), |i| i.to_string())
+                    ),
+                };
+            }
+            let to = template_dsts
+                .first()
+                .map(|d| format!(" to {d}"))
+                .unwrap_or_default();
+            Diagnosis {
+                cause: Cause::NoOutboundSa,
+                text: format!("no outbound SA{to} for {selector} (IKE down?){stats}"),
+            }
+        }
+    }
+}
+
+fn routing_loop(e: &Evidence) -> Diagnosis {
+    let t = e.tunnel;
+    let peer = t
+        .remote
+        .map(|r| r.to_string())
+        .unwrap_or_else(|| "the peer".to_string());
+    let route = match &e.route {
+        Some(RouteAnswer::Via { oif, oif_name, .. }) if *oif == t.ifindex => {
+            format!("the route to {peer} goes out of {oif_name} itself")
+        }
+        Some(RouteAnswer::Via { oif_name, .. }) => format!(
+            "the route to {peer} pointed into the tunnel (now via {oif_name}: it may have \
+             changed since)"
+        ),
+        _ => format!("the route to {peer} pointed into the tunnel"),
+    };
+    Diagnosis {
+        cause: Cause::RoutingLoop,
+        text: format!(
+            "routing loop: {route}; {} packet(s) dropped. Route the peer's outer address via \
+             the underlay",
+            e.delta.routing_loop
+        ),
+    }
+}
+
+fn too_big(e: &Evidence) -> Diagnosis {
+    let t = e.tunnel;
+    let overhead = e
+        .sas
+        .and_then(|sas| outbound_sas(t, sas).next().map(esp_overhead))
+        .unwrap_or(if is_v6_outer(t) { 93 } else { 73 });
+    let underlay = match &e.route {
+        Some(RouteAnswer::Via { oif_name, mtu, .. }) if *mtu > 0 => Some((oif_name.clone(), *mtu)),
+        _ => None,
+    };
+    let text = match underlay {
+        Some((name, mtu)) => format!(
+            "{} packet(s) too big: tunnel MTU {} but underlay {name} MTU {mtu} minus ~{overhead} \
+             bytes of ESP overhead leaves {}; lower the tunnel MTU or clamp TCP MSS",
+            e.delta.too_big,
+            t.mtu,
+            mtu.saturating_sub(overhead)
+        ),
+        None => format!(
+            "{} packet(s) too big for the path (tunnel MTU {}, ESP overhead ~{overhead} bytes); \
+             lower the tunnel MTU or clamp TCP MSS",
+            e.delta.too_big, t.mtu
+        ),
+    };
+    Diagnosis {
+        cause: Cause::MtuExceeded,
+        text,
+    }
+}
+
+const AF_INET: u16 = 2;
+const AF_INET6: u16 = 10;
+
+fn family_code(a: IpAddr) -> u16 {
+    match a {
+        IpAddr::V4(_) => AF_INET,
+        IpAddr::V6(_) => AF_INET6,
+    }
+}
+
+fn is_v6_outer(t: &Tunnel) -> bool {
+    t.kind == TunnelKind::Vti6 || matches!(t.remote, Some(IpAddr::V6(_)))
+}
+
+/// Worst-case bytes ESP tunnel mode adds: outer header, SPI+seq, IV,
+/// padding to the block and the 2-byte trailer, ICV.
+fn esp_overhead(sa: &SecurityAssociation) -> u32 {
+    let outer = if sa.dst.is_ipv6() { 40 } else { 20 };
+    let name = |a: &Option<String>| a.as_deref().unwrap_or("").to_string();
+    let (enc, aead, auth) = (name(&sa.enc_alg), name(&sa.aead_alg), name(&sa.auth_alg));
+    let (iv, block) = if !aead.is_empty() {
+        (8, 4)
+    } else if enc.contains("cbc") {
+        (16, 16)
+    } else if enc.contains("ctr") {
+        (8, 4)
+    } else {
+        (0, 4)
+    };
+    let icv = if !aead.is_empty() {
+        16
+    } else if auth.contains("sha512") {
+        32
+    } else if auth.contains("sha384") {
+        24
+    } else if auth.contains("sha256") || auth.contains("xcbc") || auth.contains("cmac") {
+        16
+    } else if auth.is_empty() {
+        0
+    } else {
+        12
+    };
+    outer + 8 + iv + (block - 1) + 2 + icv
+}
+
+fn mark_matches(mark: Option<(u32, u32)>, key: u32) -> bool {
+    match mark {
+        Some((value, mask)) => key & mask == value,
+        None => false,
+    }
+}
+
+/// SAs the tunnel's outbound packets can use.
+pub fn outbound_sas<'a>(
+    t: &'a Tunnel,
+    sas: &'a [SaRow],
+) -> impl Iterator<Item = &'a SecurityAssociation> + 'a {
+    sas.iter().map(|r| &r.sa).filter(move |sa| {
+        sa.direction == SaDirection::Out
+            && match t.kind {
+                TunnelKind::Xfrm => t.if_id.is_some() && sa.if_id == t.if_id,
+                TunnelKind::Vti | TunnelKind::Vti6 => {
+                    mark_matches(sa.mark, t.okey.unwrap_or(0))
+                        && sa.mode == 1
+                        && t.remote.is_none_or(|r| r == sa.dst)
+                        && t.local.is_none_or(|l| l == sa.src)
+                }
+            }
+    })
+}
+
+/// The OUT policy the tunnel's packets hit (highest priority = lowest value).
+pub fn out_policy<'a>(t: &Tunnel, policies: &'a [Policy]) -> Option<&'a Policy> {
+    policies
+        .iter()
+        .filter(|p| p.direction == PolicyDirection::Out)
+        .filter(|p| match t.kind {
+            TunnelKind::Xfrm => t.if_id.is_some() && p.if_id == t.if_id,
+            TunnelKind::Vti | TunnelKind::Vti6 => mark_matches(p.mark, t.okey.unwrap_or(0)),
+        })
+        .min_by_key(|p| p.priority)
+}
+
+fn out_sa_at_hard_limit(e: &Evidence) -> bool {
+    e.sas.is_some_and(|sas| {
+        outbound_sas(e.tunnel, sas).any(|sa| {
+            sa.current.packets >= sa.lifetime.hard_packet_limit
+                || sa.current.bytes >= sa.lifetime.hard_byte_limit
+        })
+    })
+}
+
+fn out_sa_seq_exhausted(e: &Evidence) -> bool {
+    e.sas
+        .is_some_and(|sas| outbound_sas(e.tunnel, sas).any(|sa| sa.seq_headroom() == Some(0)))
+}
+
+fn selector_text(t: &Tunnel) -> String {
+    match t.kind {
+        TunnelKind::Xfrm => format!("if_id {}", t.if_id.unwrap_or(0)),
+        _ => format!("mark {:#x}", t.okey.unwrap_or(0)),
+    }
+}
+
+fn addr(a: Option<IpAddr>) -> String {
+    a.map_or_else(|| "any".to_string(), |a| a.to_string())
+}
+
+fn mode_name(mode: u8) -> &'static str {
+    match mode {
+        0 => "transport mode",
+        1 => "tunnel mode",
+        4 => "beet mode",
+        _ => "other mode",
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,313 @@
+use super::*;
+use crate::classify::testutil::{out_policy as policy, sa, vti_tunnel, xfrm_tunnel};
+use crate::model::{Categories, PolicyAction, RouteAnswer, SaDirection, SaRow};
+
+const LOCAL: &str = "192.0.2.1";
+const REMOTE: &str = "198.51.100.7";
+
+fn carrier(n: u64) -> Categories {
+    Categories {
+        carrier: n,
+        dropped: n,
+        ..Categories::default()
+    }
+}
+
+fn healthy_vti() -> (Tunnel, Vec<SecurityAssociation>, Vec<Policy>) {
+    let t = vti_tunnel(7, "vti5", LOCAL, REMOTE, 5);
+    let mut out = sa(0x100, LOCAL, REMOTE, SaDirection::Out);
+    out.mark = Some((5, 0xffff_ffff));
+    let mut inb = sa(0x200, REMOTE, LOCAL, SaDirection::In);
+    inb.mark = Some((5, 0xffff_ffff));
+    (t, vec![out, inb], vec![policy(Some(5), None, REMOTE)])
+}
+
+fn healthy_xfrm() -> (Tunnel, Vec<SecurityAssociation>, Vec<Policy>) {
+    let t = xfrm_tunnel(9, "xfrm1", 0x42);
+    let mut out = sa(0x300, "203.0.113.1", "203.0.113.9", SaDirection::Out);
+    out.if_id = Some(0x42);
+    (t, vec![out], vec![policy(None, Some(0x42), "203.0.113.9")])
+}
+
+fn run(
+    t: &Tunnel,
+    delta: &Categories,
+    sas: &[SecurityAssociation],
+    policies: &[Policy],
+    stats: &[(&str, u64)],
+    route: Option<RouteAnswer>,
+) -> Diagnosis {
+    let stats: Vec<(String, u64)> = stats.iter().map(|(n, v)| (n.to_string(), *v)).collect();
+    let rows = rows(sas);
+    diagnose(&Evidence {
+        tunnel: t,
+        delta,
+        sas: Some(&rows),
+        policies: Some(policies),
+        default_out_blocks: Some(false),
+        xfrm_stat_delta: &stats,
+        route,
+    })
+}
+
+fn rows(sas: &[SecurityAssociation]) -> Vec<SaRow> {
+    sas.iter()
+        .enumerate()
+        .map(|(i, sa)| SaRow {
+            tunnel_ifindex: 0,
+            index: i as u32 + 1,
+            sa: sa.clone(),
+        })
+        .collect()
+}
+
+fn via(oif: u32, mtu: u32) -> Option<RouteAnswer> {
+    Some(RouteAnswer::Via {
+        oif,
+        oif_name: "eth0".into(),
+        mtu,
+    })
+}
+
+#[test]
+fn nothing_rose_means_no_diagnosis() {
+    let (t, sas, pols) = healthy_vti();
+    let d = run(&t, &Categories::default(), &sas, &pols, &[], via(2, 1500));
+    assert_eq!(d, Diagnosis::none());
+}
+
+#[test]
+fn no_sa_names_the_missing_sa_and_the_counter() {
+    let (t, mut sas, pols) = healthy_vti();
+    sas.retain(|s| s.direction == SaDirection::In);
+    let d = run(
+        &t,
+        &carrier(3),
+        &sas,
+        &pols,
+        &[("XfrmOutNoStates", 3)],
+        via(2, 1500),
+    );
+    assert_eq!(d.cause, Cause::NoOutboundSa);
+    assert!(d.text.contains("192.0.2.1 -> 198.51.100.7"), "{}", d.text);
+    assert!(d.text.contains("mark 0x5"), "{}", d.text);
+    assert!(d.text.contains("XfrmOutNoStates +3"), "{}", d.text);
+}
+
+#[test]
+fn no_policy_and_block_policy() {
+    let (t, sas, mut pols) = healthy_vti();
+    let d = run(&t, &carrier(3), &sas, &[], &[], via(2, 1500));
+    assert_eq!(d.cause, Cause::NoPolicy);
+    pols[0].action = PolicyAction::Block;
+    let d = run(
+        &t,
+        &carrier(3),
+        &sas,
+        &pols,
+        &[("XfrmOutPolBlock", 3)],
+        via(2, 1500),
+    );
+    assert_eq!(d.cause, Cause::PolicyBlock);
+    assert!(d.text.contains("XfrmOutPolBlock +3"));
+}
+
+#[test]
+fn default_block_without_policy_is_policy_block() {
+    let (t, sas, _) = healthy_vti();
+    let sas = rows(&sas);
+    let d = diagnose(&Evidence {
+        tunnel: &t,
+        delta: &carrier(1),
+        sas: Some(&sas),
+        policies: Some(&[]),
+        default_out_blocks: Some(true),
+        xfrm_stat_delta: &[],
+        route: None,
+    });
+    assert_eq!(d.cause, Cause::PolicyBlock);
+}
+
+#[test]
+fn no_route_to_peer() {
+    let (t, sas, pols) = healthy_vti();
+    let route = Some(RouteAnswer::Unreachable("Network is unreachable".into()));
+    let d = run(
+        &t,
+        &carrier(3),
+        &sas,
+        &pols,
+        &[("XfrmOutBundleGenError", 3)],
+        route,
+    );
+    assert_eq!(d.cause, Cause::NoRouteToPeer);
+    assert!(d.text.contains("198.51.100.7 from 192.0.2.1"), "{}", d.text);
+}
+
+#[test]
+fn sa_towards_another_peer_is_an_endpoint_mismatch() {
+    let (t, mut sas, pols) = healthy_vti();
+    sas[0].dst = "203.0.113.5".parse().unwrap();
+    let d = run(&t, &carrier(3), &sas, &pols, &[], via(2, 1500));
+    assert_eq!(d.cause, Cause::SaEndpointMismatch);
+    assert!(d.text.contains("203.0.113.5"), "{}", d.text);
+}
+
+#[test]
+fn xfrm_sa_with_other_if_id_is_an_if_id_mismatch() {
+    let (t, mut sas, pols) = healthy_xfrm();
+    sas[0].if_id = Some(0x43);
+    let d = run(
+        &t,
+        &carrier(3),
+        &sas,
+        &pols,
+        &[("XfrmOutNoStates", 3)],
+        None,
+    );
+    assert_eq!(d.cause, Cause::IfIdMismatch);
+    assert!(d.text.contains("if_id 67"), "{}", d.text);
+}
+
+#[test]
+fn xfrm_without_sa_is_no_outbound_sa() {
+    let (t, _, pols) = healthy_xfrm();
+    let d = run(&t, &carrier(3), &[], &pols, &[("XfrmOutNoStates", 3)], None);
+    assert_eq!(d.cause, Cause::NoOutboundSa);
+    assert!(d.text.contains("to 203.0.113.9"), "{}", d.text);
+}
+
+#[test]
+fn vti6_carrying_ipv4_with_ipv6_selector() {
+    let t = vti_tunnel(8, "vti6a", "2001:db8::1", "2001:db8::7", 6);
+    let mut out = sa(0x500, "2001:db8::1", "2001:db8::7", SaDirection::Out);
+    out.mark = Some((6, 0xffff_ffff));
+    out.selector_family = 10;
+    let pols = vec![policy(Some(6), None, "2001:db8::7")];
+    let d = run(
+        &t,
+        &carrier(3),
+        &[out],
+        &pols,
+        &[("XfrmOutNoStates", 3)],
+        via(2, 1500),
+    );
+    assert_eq!(d.cause, Cause::SelectorMismatch);
+}
+
+#[test]
+fn two_tunnels_failing_differently_get_their_own_causes() {
+    // Same namespace-wide xfrm_stat for both; the per-tunnel look-ups differ.
+    let (vti, mut sas, mut pols) = healthy_vti();
+    let (xfrm, xsas, xpols) = healthy_xfrm();
+    sas.retain(|s| s.direction == SaDirection::In); // vti: no SA
+    pols.extend(xpols.into_iter().map(|mut p| {
+        p.action = PolicyAction::Block; // xfrm: block policy
+        p
+    }));
+    sas.extend(xsas);
+    let stats = [("XfrmOutNoStates", 3), ("XfrmOutPolBlock", 3)];
+    let a = run(&vti, &carrier(3), &sas, &pols, &stats, via(2, 1500));
+    let b = run(&xfrm, &carrier(3), &sas, &pols, &stats, None);
+    assert_eq!(
+        (a.cause, b.cause),
+        (Cause::NoOutboundSa, Cause::PolicyBlock)
+    );
+}
+
+#[test]
+fn routing_loop_names_the_tunnel_itself() {
+    let (t, sas, pols) = healthy_vti();
+    let delta = Categories {
+        routing_loop: 3,
+        ..Categories::default()
+    };
+    let route = Some(RouteAnswer::Via {
+        oif: 7,
+        oif_name: "vti5".into(),
+        mtu: 1400,
+    });
+    let d = run(&t, &delta, &sas, &pols, &[], route);
+    assert_eq!(d.cause, Cause::RoutingLoop);
+    assert!(d.text.contains("goes out of vti5 itself"), "{}", d.text);
+}
+
+#[test]
+fn too_big_reports_both_mtus() {
+    let (mut t, sas, pols) = healthy_vti();
+    t.mtu = 1500;
+    let delta = Categories {
+        too_big: 1,
+        ..Categories::default()
+    };
+    let d = run(&t, &delta, &sas, &pols, &[], via(2, 1500));
+    assert_eq!(d.cause, Cause::MtuExceeded);
+    // 20 outer + 8 ESP + 16 IV + 15 pad + 2 trailer + 16 ICV = 77.
+    assert!(d.text.contains("tunnel MTU 1500"), "{}", d.text);
+    assert!(d.text.contains("MTU 1500 minus ~77 bytes"), "{}", d.text);
+    assert!(d.text.contains("leaves 1423"), "{}", d.text);
+}
+
+#[test]
+fn output_errors_by_xfrm_stat() {
+    let (t, sas, pols) = healthy_vti();
+    let aborted = |n| Categories {
+        output_errors: n,
+        ..Categories::default()
+    };
+    let d = run(
+        &t,
+        &aborted(3),
+        &sas,
+        &pols,
+        &[("XfrmOutStateSeqError", 3)],
+        None,
+    );
+    assert_eq!(d.cause, Cause::SeqOverflow);
+    // Hard limit: 1 aborted (expired) + 1 carrier (SA gone) → the expiry.
+    let mut both = aborted(1);
+    both.carrier = 1;
+    let stats = [("XfrmOutStateExpired", 1), ("XfrmOutNoStates", 1)];
+    let d = run(&t, &both, &[], &pols, &stats, None);
+    assert_eq!(d.cause, Cause::SaHardExpired);
+    let d = run(&t, &aborted(2), &sas, &pols, &[], None);
+    assert_eq!(d.cause, Cause::OutputError);
+}
+
+#[test]
+fn xfrm_aborted_without_xfrm_counters_is_an_underlay_drop() {
+    let (t, sas, pols) = healthy_xfrm();
+    let delta = Categories {
+        output_errors: 3,
+        ..Categories::default()
+    };
+    let d = run(&t, &delta, &sas, &pols, &[], None);
+    assert_eq!(d.cause, Cause::UnderlayDrop);
+}
+
+#[test]
+fn vti_one_byte_packets_are_an_underlay_drop() {
+    let (t, sas, pols) = healthy_vti();
+    let delta = Categories {
+        underlay_drops: 3,
+        ..Categories::default()
+    };
+    let d = run(&t, &delta, &sas, &pols, &[], None);
+    assert_eq!(d.cause, Cause::UnderlayDrop);
+}
+
+#[test]
+fn unreadable_xfrm_data_gives_unknown_not_a_guess() {
+    let (t, _, _) = healthy_vti();
+    let d = diagnose(&Evidence {
+        tunnel: &t,
+        delta: &carrier(1),
+        sas: None,
+        policies: None,
+        default_out_blocks: None,
+        xfrm_stat_delta: &[],
+        route: None,
+    });
+    assert_eq!(d.cause, Cause::Unknown);
+    assert!(d.text.contains("CAP_NET_ADMIN"));
+}

@@ -1,0 +1,94 @@
+//! Hand-built model values for the classify unit tests.
+
+use crate::model::*;
+
+pub fn xfrm_tunnel(ifindex: u32, name: &str, if_id: u32) -> Tunnel {
+    Tunnel {
+        ifindex,
+        name: name.into(),
+        kind: TunnelKind::Xfrm,
+        local: None,
+        remote: None,
+        ikey: None,
+        okey: None,
+        fwmark: None,
+        if_id: Some(if_id),
+        link: 0,
+        mtu: 1400,
+        oper: OperStatus::Up,
+        stats: LinkStats::default(),
+        error_counters_valid: true,
+    }
+}
+
+pub fn vti_tunnel(ifindex: u32, name: &str, local: &str, remote: &str, key: u32) -> Tunnel {
+    let local: std::net::IpAddr = local.parse().unwrap();
+    Tunnel {
+        kind: if local.is_ipv6() {
+            TunnelKind::Vti6
+        } else {
+            TunnelKind::Vti
+        },
+        local: Some(local),
+        remote: Some(remote.parse().unwrap()),
+        ikey: Some(key),
+        okey: Some(key),
+        if_id: None,
+        ..xfrm_tunnel(ifindex, name, 0)
+    }
+}
+
+pub fn sa(spi: u32, src: &str, dst: &str, direction: SaDirection) -> SecurityAssociation {
+    SecurityAssociation {
+        spi,
+        proto: 50,
+        mode: 1,
+        src: src.parse().unwrap(),
+        dst: dst.parse().unwrap(),
+        reqid: 1,
+        direction,
+        mark: None,
+        set_mark: None,
+        if_id: None,
+        enc_alg: Some("cbc(aes)".into()),
+        auth_alg: Some("hmac(sha256)".into()),
+        aead_alg: None,
+        comp_alg: None,
+        selector_family: 0,
+        lifetime: SaLifetime {
+            soft_byte_limit: u64::MAX,
+            hard_byte_limit: u64::MAX,
+            soft_packet_limit: u64::MAX,
+            hard_packet_limit: u64::MAX,
+            ..SaLifetime::default()
+        },
+        current: SaCurrent::default(),
+        stats: SaStats::default(),
+        replay: SaReplay {
+            oseq: 10,
+            ..SaReplay::default()
+        },
+    }
+}
+
+pub fn out_policy(mark: Option<u32>, if_id: Option<u32>, dst: &str) -> Policy {
+    Policy {
+        index: 1,
+        direction: PolicyDirection::Out,
+        action: PolicyAction::Allow,
+        priority: 0,
+        selector_family: 0,
+        selector_src: None,
+        selector_dst: None,
+        mark: mark.map(|m| (m, 0xffff_ffff)),
+        if_id,
+        templates: vec![PolicyTemplate {
+            src: None,
+            dst: Some(dst.parse().unwrap()),
+            proto: 50,
+            mode: 1,
+            reqid: 1,
+            spi: 0,
+        }],
+    }
+}

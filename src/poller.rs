@@ -1,0 +1,160 @@
+//! The poll loop: collect a Sample, build a Snapshot, render it, swap it in.
+//!
+//! This is the only place that waits on the kernel; the AgentX session reads
+//! whatever index was swapped in last, so a slow or failing poll never delays
+//! an SNMP answer (snmpd drops the whole AgentX session after 1 s).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio::time::{interval, timeout, MissedTickBehavior};
+
+use crate::classify::builder::SnapshotBuilder;
+use crate::classify::diagnose::{diagnose, peer_of, Evidence};
+use crate::classify::mapping;
+use crate::mib::render::render;
+use crate::mib::SharedIndex;
+use crate::model::{Lookups, SampleSource, Snapshot};
+use crate::oid::Oid;
+
+pub struct Poller<S> {
+    source: S,
+    builder: SnapshotBuilder,
+    index: SharedIndex,
+    root: Oid,
+    interval: Duration,
+    latest: watch::Sender<Option<Arc<Snapshot>>>,
+    failing: bool,
+}
+
+/// At most one set of diagnosis look-ups per tunnel this often, however
+/// short the poll interval: a tunnel erroring non-stop must not turn into a
+/// netlink request storm.
+const MIN_LOOKUP_GAP: Duration = Duration::from_secs(5);
+
+/// Budget for one tunnel's look-ups.
+const LOOKUP_TIMEOUT: Duration = Duration::from_secs(2);
+
+impl<S: SampleSource + Lookups> Poller<S> {
+    pub fn new(source: S, index: SharedIndex, root: Oid, interval: Duration) -> Self {
+        let (latest, _) = watch::channel(None);
+        Poller {
+            source,
+            builder: SnapshotBuilder::new(),
+            index,
+            root,
+            interval,
+            latest,
+            failing: false,
+        }
+    }
+
+    /// Every snapshot published, for consumers other than SNMP (alarms).
+    pub fn subscribe(&self) -> watch::Receiver<Option<Arc<Snapshot>>> {
+        self.latest.subscribe()
+    }
+
+    /// One poll. On failure the previous snapshot stays served and the
+    /// failure is counted (vtiPollFailures).
+    pub async fn poll_once(&mut self) -> anyhow::Result<Arc<Snapshot>> {
+        // A poll that takes longer than the interval is stuck; give up on it
+        // rather than let every later poll queue behind it.
+        let budget = self.interval.max(Duration::from_secs(1));
+        let sample = match timeout(budget, self.source.collect()).await {
+            Ok(Ok(sample)) => sample,
+            Ok(Err(e)) => return Err(self.failed(e)),
+            Err(_) => {
+                let e = anyhow::anyhow!("poll took longer than {budget:?}");
+                return Err(self.failed(e));
+            }
+        };
+        if self.failing {
+            tracing::info!("polling the kernel works again");
+            self.failing = false;
+        }
+        let interval_secs = u32::try_from(self.interval.as_secs()).unwrap_or(u32::MAX);
+        let mut snapshot = self
+            .builder
+            .build(sample, interval_secs, mapping::tunnel_of_sa);
+        self.diagnose_new_errors(&mut snapshot).await;
+        let snapshot = Arc::new(snapshot);
+        self.index
+            .store(Arc::new(render(Arc::clone(&snapshot), &self.root)));
+        self.latest.send_replace(Some(Arc::clone(&snapshot)));
+        Ok(snapshot)
+    }
+
+    /// For each tunnel whose errors rose in this interval: look up route,
+    /// policy and SA and record why.
+    async fn diagnose_new_errors(&mut self, snapshot: &mut Snapshot) {
+        let erroring: Vec<usize> = (0..snapshot.tunnels.len())
+            .filter(|&i| snapshot.tunnels[i].last_delta.any_error())
+            .collect();
+        if erroring.is_empty() {
+            return;
+        }
+        let default_out_blocks = timeout(LOOKUP_TIMEOUT, self.source.default_out_blocks())
+            .await
+            .unwrap_or(None);
+        for i in erroring {
+            let ifindex = snapshot.tunnels[i].tunnel.ifindex;
+            if !self
+                .builder
+                .book_lookup(ifindex, snapshot.taken_at, MIN_LOOKUP_GAP)
+            {
+                continue;
+            }
+            let sas = snapshot.xfrm_available.then_some(snapshot.sas.as_slice());
+            let policies = snapshot.policies.as_ref().map(Vec::as_slice);
+            let row = &snapshot.tunnels[i];
+            let peer = peer_of(&row.tunnel, sas.unwrap_or(&[]), policies.unwrap_or(&[]));
+            let route = match peer {
+                Some((dst, src, mark)) => {
+                    timeout(LOOKUP_TIMEOUT, self.source.route_to(dst, src, mark))
+                        .await
+                        .unwrap_or(None)
+                }
+                None => None,
+            };
+            let diagnosis = diagnose(&Evidence {
+                tunnel: &row.tunnel,
+                delta: &row.last_delta,
+                sas,
+                policies,
+                default_out_blocks,
+                xfrm_stat_delta: &snapshot.xfrm_stat_delta,
+                route,
+            });
+            tracing::info!(
+                tunnel = %row.tunnel.name,
+                cause = diagnosis.cause.name(),
+                "{}",
+                diagnosis.text
+            );
+            self.builder.record_diagnosis(ifindex, diagnosis.clone());
+            snapshot.tunnels[i].diagnosis = diagnosis;
+        }
+    }
+
+    fn failed(&mut self, e: anyhow::Error) -> anyhow::Error {
+        let n = self.builder.record_failure();
+        if !self.failing {
+            tracing::warn!("polling the kernel failed (serving the last good data): {e:#}");
+            self.failing = true;
+        } else {
+            tracing::debug!(failures = n, "poll failed again: {e:#}");
+        }
+        e
+    }
+
+    /// Polls forever at the configured interval (first poll immediately).
+    pub async fn run(mut self) {
+        let mut ticks = interval(self.interval);
+        ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            let _ = self.poll_once().await;
+        }
+    }
+}

@@ -1,0 +1,445 @@
+//! The MIB file against the tools and against `src/mib/oids.rs`.
+//!
+//! - `smilint -l 6` on `mibs/IPSEC-VTI-MIB.txt` and on a re-rooted copy:
+//!   error-level messages (severity 0..=3) fail, all output is printed;
+//! - `snmptranslate -On` of every name the MIB defines must equal the OID
+//!   the Rust constants give, and every name must be in the table below
+//!   (so a MIB object the code doesn't know, or the reverse, fails too).
+//!
+//! Needs the IETF base MIBs (IF-MIB, INET-ADDRESS-MIB, HCNUM-TC, ...) and
+//! NET-SNMP-MIB. Without them the tests print a warning and pass; without
+//! `smilint` / `snmptranslate` (packages smitools, snmp) they fail.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use vti_agentx::mib::oids::{self, *};
+use vti_agentx::mib::text::{rerooted, MIB_TEXT};
+use vti_agentx::oid::Oid;
+
+const MODULE: &str = "IPSEC-VTI-MIB";
+
+/// Directories that may hold the base MIBs, in search order.
+fn candidate_dirs() -> Vec<PathBuf> {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let mut dirs = Vec::new();
+    if let Some(d) = std::env::var_os("VTI_IETF_MIB_DIR") {
+        dirs.push(PathBuf::from(d));
+    }
+    dirs.push(manifest.join("../shared/mibs/ietf"));
+    // A git worktree one level further down (e.g. wt/<name>).
+    dirs.push(manifest.join("../../shared/mibs/ietf"));
+    dirs.push("/usr/share/snmp/mibs".into());
+    dirs.push("/usr/share/snmp/mibs/ietf".into());
+    dirs.push("/usr/share/mibs/ietf".into());
+    dirs.into_iter().filter(|d| d.is_dir()).collect()
+}
+
+fn has_module(dir: &Path, module: &str) -> bool {
+    ["", ".txt", ".my", ".mib"]
+        .iter()
+        .any(|ext| dir.join(format!("{module}{ext}")).is_file())
+}
+
+/// The base MIB search path, or `None` (after a loud warning) when no
+/// IF-MIB can be found.
+fn base_mib_path() -> Option<String> {
+    let dirs = candidate_dirs();
+    if !dirs.iter().any(|d| has_module(d, "IF-MIB")) {
+        eprintln!(
+            "\n\
+             ##################################################################\n\
+             ##  WARNING: IF-MIB not found: IPSEC-VTI-MIB was NOT checked.   ##\n\
+             ##  Looked in $CARGO_MANIFEST_DIR/../shared/mibs/ietf,           ##\n\
+             ##  /usr/share/snmp/mibs, /usr/share/snmp/mibs/ietf,            ##\n\
+             ##  /usr/share/mibs/ietf (and $VTI_IETF_MIB_DIR if set).        ##\n\
+             ##  Install snmp-mibs-downloader or point VTI_IETF_MIB_DIR at   ##\n\
+             ##  a directory with the IETF MIBs.                             ##\n\
+             ##################################################################\n"
+        );
+        return None;
+    }
+    let joined: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
+    Some(joined.join(":"))
+}
+
+/// Runs a tool, failing clearly if it is not installed.
+fn run(cmd: &mut Command, package: &str) -> Output {
+    let program = cmd.get_program().to_string_lossy().into_owned();
+    match cmd.output() {
+        Ok(out) => out,
+        Err(e) if e.kind() == ErrorKind::NotFound => panic!(
+            "`{program}` is not installed: the MIB cannot be checked \
+             (apt-get install -y {package})"
+        ),
+        Err(e) => panic!("cannot run `{program}`: {e}"),
+    }
+}
+
+fn mib_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("mibs")
+}
+
+/// `smilint -l 6 -s`; panics on any message of severity 0..=3 (errors).
+fn lint(file: &Path, base: &str) {
+    let out = run(
+        Command::new("smilint")
+            .args(["-l", "6", "-s"])
+            .arg(file)
+            .env("SMIPATH", base),
+        "smitools",
+    );
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    eprintln!(
+        "smilint -l 6 {} ({} line(s)):\n{text}",
+        file.display(),
+        text.lines().count()
+    );
+    let errors: Vec<&str> = text
+        .lines()
+        .filter(|l| severity(l).is_some_and(|s| s <= 3))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "smilint reported errors for {}:\n{}",
+        file.display(),
+        errors.join("\n")
+    );
+    // Messages whose severity we cannot read are errors too: better a
+    // loud failure than a silently ignored complaint.
+    let unparsed: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty() && severity(l).is_none())
+        .collect();
+    assert!(
+        unparsed.is_empty(),
+        "unexpected smilint output:\n{}",
+        unparsed.join("\n")
+    );
+}
+
+/// `file:line: [N] ...` → N.
+fn severity(line: &str) -> Option<u8> {
+    let open = line.find(": [")? + 3;
+    let close = open + line[open..].find(']')?;
+    line[open..close].parse().ok()
+}
+
+/// Names defined at the top level of the MIB text (column 0, lower-case
+/// descriptor, followed by a defining macro).
+fn defined_names(text: &str) -> Vec<String> {
+    const MACROS: &[&str] = &[
+        "OBJECT-TYPE",
+        "OBJECT IDENTIFIER",
+        "NOTIFICATION-TYPE",
+        "MODULE-IDENTITY",
+        "OBJECT-GROUP",
+        "NOTIFICATION-GROUP",
+        "MODULE-COMPLIANCE",
+    ];
+    let mut names = Vec::new();
+    for line in text.lines() {
+        if !line.starts_with(|c: char| c.is_ascii_lowercase()) {
+            continue;
+        }
+        let Some((name, rest)) = line.split_once(char::is_whitespace) else {
+            continue;
+        };
+        let rest = rest.trim_start();
+        if MACROS.iter().any(|m| rest.starts_with(m)) {
+            names.push(name.to_string());
+        }
+    }
+    names
+}
+
+/// Every name of the MIB and its OID relative to the module root, from the
+/// constants in `src/mib/oids.rs`.
+fn expected() -> BTreeMap<&'static str, Vec<u32>> {
+    let mut m: BTreeMap<&'static str, Vec<u32>> = BTreeMap::new();
+    let mut add = |name: &'static str, tail: &[u32]| {
+        assert!(m.insert(name, tail.to_vec()).is_none(), "{name} twice");
+    };
+    add("vtiMIB", &[]);
+    add("vtiNotifications", &[NOTIFICATIONS]);
+    add("vtiObjects", &[OBJECTS]);
+    add("vtiConformance", &[CONFORMANCE]);
+
+    {
+        use oids::notification::*;
+        let n = |x| [NOTIFICATIONS, x];
+        add("vtiTxErrorRising", &n(TX_ERROR_RISING));
+        add("vtiTxErrorFalling", &n(TX_ERROR_FALLING));
+        add("vtiSaDown", &n(SA_DOWN));
+        add("vtiSaUp", &n(SA_UP));
+        add("vtiSaExpiring", &n(SA_EXPIRING));
+    }
+
+    add("vtiGlobal", &[OBJECTS, GLOBAL]);
+    {
+        use oids::global::*;
+        let g = |x| [OBJECTS, GLOBAL, x];
+        add("vtiPollInterval", &g(POLL_INTERVAL));
+        add("vtiLastPollTime", &g(LAST_POLL_TIME));
+        add("vtiAgentVersion", &g(AGENT_VERSION));
+        add("vtiTunnelCount", &g(TUNNEL_COUNT));
+        add("vtiSaCount", &g(SA_COUNT));
+        add("vtiXfrmAvailable", &g(XFRM_AVAILABLE));
+        add("vtiPollFailures", &g(POLL_FAILURES));
+        add("vtiKernelRelease", &g(KERNEL_RELEASE));
+    }
+
+    add("vtiXfrmStatTable", &[OBJECTS, XFRM_STAT_TABLE]);
+    add("vtiXfrmStatEntry", &[OBJECTS, XFRM_STAT_TABLE, 1]);
+    {
+        use oids::xfrm_stat::*;
+        let c = |x| [OBJECTS, XFRM_STAT_TABLE, 1, x];
+        add("vtiXfrmStatIndex", &c(INDEX));
+        add("vtiXfrmStatName", &c(NAME));
+        add("vtiXfrmStatValue", &c(VALUE));
+    }
+
+    add("vtiIfTable", &[OBJECTS, IF_TABLE]);
+    add("vtiIfEntry", &[OBJECTS, IF_TABLE, 1]);
+    {
+        use oids::if_col::*;
+        let c = |x| [OBJECTS, IF_TABLE, 1, x];
+        add("vtiIfIndex", &c(INDEX));
+        add("vtiIfName", &c(NAME));
+        add("vtiIfKind", &c(KIND));
+        add("vtiIfLocalAddrType", &c(LOCAL_ADDR_TYPE));
+        add("vtiIfLocalAddr", &c(LOCAL_ADDR));
+        add("vtiIfRemoteAddrType", &c(REMOTE_ADDR_TYPE));
+        add("vtiIfRemoteAddr", &c(REMOTE_ADDR));
+        add("vtiIfIKey", &c(IKEY));
+        add("vtiIfOKey", &c(OKEY));
+        add("vtiIfXfrmIfId", &c(XFRM_IF_ID));
+        add("vtiIfUnderlayIfIndex", &c(UNDERLAY_IF_INDEX));
+        add("vtiIfMtu", &c(MTU));
+        add("vtiIfOperStatus", &c(OPER_STATUS));
+        add("vtiIfTxPackets", &c(TX_PACKETS));
+        add("vtiIfTxOctets", &c(TX_OCTETS));
+        add("vtiIfTxErrors", &c(TX_ERRORS));
+        add("vtiIfTxDropped", &c(TX_DROPPED));
+        add("vtiIfTxCarrierErrors", &c(TX_CARRIER_ERRORS));
+        add("vtiIfCollisions", &c(COLLISIONS));
+        add("vtiIfTxAbortedErrors", &c(TX_ABORTED_ERRORS));
+        add("vtiIfRxPackets", &c(RX_PACKETS));
+        add("vtiIfRxOctets", &c(RX_OCTETS));
+        add("vtiIfRxErrors", &c(RX_ERRORS));
+        add("vtiIfRxDropped", &c(RX_DROPPED));
+        add("vtiIfErrorCountersValid", &c(ERROR_COUNTERS_VALID));
+        add("vtiIfCatCarrier", &c(CAT_CARRIER));
+        add("vtiIfCatLoop", &c(CAT_LOOP));
+        add("vtiIfCatTooBig", &c(CAT_TOO_BIG));
+        add("vtiIfCatOutputErrors", &c(CAT_OUTPUT_ERRORS));
+        add("vtiIfCatDropped", &c(CAT_DROPPED));
+        add("vtiIfSuspectedUnderlayDrops", &c(SUSPECTED_UNDERLAY_DROPS));
+        add("vtiIfCause", &c(CAUSE));
+        add("vtiIfDiagnosis", &c(DIAGNOSIS));
+        add("vtiIfLastErrorTime", &c(LAST_ERROR_TIME));
+        add("vtiIfCounterDiscontinuityTime", &c(DISCONTINUITY_TIME));
+        add("vtiIfOutSaCount", &c(OUT_SA_COUNT));
+        add("vtiIfInSaCount", &c(IN_SA_COUNT));
+        add("vtiIfNoOutboundSa", &c(NO_OUTBOUND_SA));
+        add("vtiIfSecondsToHardExpiry", &c(SECONDS_TO_HARD_EXPIRY));
+        add("vtiIfSeqHeadroom", &c(SEQ_HEADROOM));
+    }
+
+    add("vtiSaTable", &[OBJECTS, SA_TABLE]);
+    add("vtiSaEntry", &[OBJECTS, SA_TABLE, 1]);
+    {
+        use oids::sa_col::*;
+        let c = |x| [OBJECTS, SA_TABLE, 1, x];
+        add("vtiSaIfIndex", &c(IF_INDEX));
+        add("vtiSaIndex", &c(INDEX));
+        add("vtiSaSpi", &c(SPI));
+        add("vtiSaDirection", &c(DIRECTION));
+        add("vtiSaSrcAddrType", &c(SRC_ADDR_TYPE));
+        add("vtiSaSrcAddr", &c(SRC_ADDR));
+        add("vtiSaDstAddrType", &c(DST_ADDR_TYPE));
+        add("vtiSaDstAddr", &c(DST_ADDR));
+        add("vtiSaProtocol", &c(PROTOCOL));
+        add("vtiSaMode", &c(MODE));
+        add("vtiSaReqid", &c(REQID));
+        add("vtiSaMark", &c(MARK));
+        add("vtiSaMarkMask", &c(MARK_MASK));
+        add("vtiSaIfId", &c(IF_ID));
+        add("vtiSaEncAlg", &c(ENC_ALG));
+        add("vtiSaAuthAlg", &c(AUTH_ALG));
+        add("vtiSaAge", &c(AGE));
+        add("vtiSaCurBytes", &c(CUR_BYTES));
+        add("vtiSaCurPackets", &c(CUR_PACKETS));
+        add("vtiSaSoftByteLimit", &c(SOFT_BYTE_LIMIT));
+        add("vtiSaHardByteLimit", &c(HARD_BYTE_LIMIT));
+        add("vtiSaSoftPacketLimit", &c(SOFT_PACKET_LIMIT));
+        add("vtiSaHardPacketLimit", &c(HARD_PACKET_LIMIT));
+        add("vtiSaSoftAddExpires", &c(SOFT_ADD_EXPIRES));
+        add("vtiSaHardAddExpires", &c(HARD_ADD_EXPIRES));
+        add("vtiSaSecondsToSoftExpiry", &c(SECONDS_TO_SOFT_EXPIRY));
+        add("vtiSaSecondsToHardExpiry", &c(SECONDS_TO_HARD_EXPIRY));
+        add("vtiSaReplayWindowErrors", &c(REPLAY_WINDOW_ERRORS));
+        add("vtiSaReplayErrors", &c(REPLAY_ERRORS));
+        add("vtiSaIntegrityFailures", &c(INTEGRITY_FAILURES));
+        add("vtiSaOutSeq", &c(OUT_SEQ));
+        add("vtiSaReplayWindow", &c(REPLAY_WINDOW));
+        add("vtiSaEsn", &c(ESN));
+    }
+
+    add("vtiAlarmTable", &[OBJECTS, ALARM_TABLE]);
+    add("vtiAlarmEntry", &[OBJECTS, ALARM_TABLE, 1]);
+    {
+        use oids::alarm_col::*;
+        let c = |x| [OBJECTS, ALARM_TABLE, 1, x];
+        add("vtiAlarmCategory", &c(CATEGORY));
+        add("vtiAlarmInterval", &c(INTERVAL));
+        add("vtiAlarmRisingThreshold", &c(RISING_THRESHOLD));
+        add("vtiAlarmFallingThreshold", &c(FALLING_THRESHOLD));
+        add("vtiAlarmState", &c(STATE));
+        add("vtiAlarmLastDelta", &c(LAST_DELTA));
+        add("vtiAlarmLastEventTime", &c(LAST_EVENT_TIME));
+        add("vtiAlarmEventsSent", &c(EVENTS_SENT));
+        add("vtiAlarmEventsSuppressed", &c(EVENTS_SUPPRESSED));
+        add("vtiAlarmEventCategory", &c(EVENT_CATEGORY));
+    }
+
+    {
+        use oids::conformance::*;
+        add("vtiGroups", &[CONFORMANCE, GROUPS]);
+        add("vtiCompliances", &[CONFORMANCE, COMPLIANCES]);
+        add("vtiCompliance", &[CONFORMANCE, COMPLIANCES, COMPLIANCE]);
+        let g = |x| [CONFORMANCE, GROUPS, x];
+        add("vtiGlobalGroup", &g(GLOBAL_GROUP));
+        add("vtiXfrmStatGroup", &g(XFRM_STAT_GROUP));
+        add("vtiIfGroup", &g(IF_GROUP));
+        add("vtiSaGroup", &g(SA_GROUP));
+        add("vtiAlarmGroup", &g(ALARM_GROUP));
+        add("vtiNotificationGroup", &g(NOTIFICATION_GROUP));
+    }
+    m
+}
+
+/// Translates every name defined in `mib_file` (which must be the only
+/// IPSEC-VTI-MIB in its directory) and compares with `root` + [`expected`].
+fn check_oids(mib_file: &Path, base: &str, root: &Oid) {
+    let text = std::fs::read_to_string(mib_file).unwrap();
+    let names = defined_names(&text);
+    let want = expected();
+
+    let defined: BTreeSet<&str> = names.iter().map(String::as_str).collect();
+    assert_eq!(defined.len(), names.len(), "a name is defined twice");
+    let known: BTreeSet<&str> = want.keys().copied().collect();
+    let not_in_rust: Vec<_> = defined.difference(&known).collect();
+    let not_in_mib: Vec<_> = known.difference(&defined).collect();
+    assert!(
+        not_in_rust.is_empty() && not_in_mib.is_empty(),
+        "MIB and src/mib/oids.rs disagree on the set of objects:\n  \
+         defined in the MIB but not expected from oids.rs: {not_in_rust:?}\n  \
+         expected from oids.rs but not defined in the MIB: {not_in_mib:?}"
+    );
+
+    let dir = mib_file.parent().unwrap();
+    let conf = tempfile::tempdir().unwrap();
+    let translate = |names: &[&str]| -> (Vec<String>, String) {
+        let out = run(
+            Command::new("snmptranslate")
+                .arg("-M")
+                .arg(format!("{base}:{}", dir.display()))
+                .args(["-m", MODULE, "-On"])
+                .args(names.iter().map(|n| format!("{MODULE}::{n}")))
+                // Keep the user's and the system's snmp.conf out of it.
+                .env("SNMPCONFPATH", conf.path())
+                .env_remove("MIBS")
+                .env_remove("MIBDIRS"),
+            "snmp",
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let lines = stdout
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(String::from)
+            .collect();
+        (lines, String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+
+    let all: Vec<&str> = names.iter().map(String::as_str).collect();
+    let (lines, stderr) = translate(&all);
+    // One line per name; if snmptranslate skipped any, ask one at a time
+    // to say which.
+    let got: Vec<String> = if lines.len() == all.len() {
+        lines
+    } else {
+        eprintln!("snmptranslate stderr:\n{stderr}");
+        all.iter()
+            .map(|n| {
+                let (l, err) = translate(&[n]);
+                assert_eq!(
+                    l.len(),
+                    1,
+                    "snmptranslate cannot resolve {MODULE}::{n}:\n{err}"
+                );
+                l[0].clone()
+            })
+            .collect()
+    };
+
+    let mut mismatches = Vec::new();
+    for (name, oid) in all.iter().zip(&got) {
+        let want_oid = format!(".{}", root.child(&want[name]));
+        eprintln!("{MODULE}::{name:<32} {oid}");
+        if *oid != want_oid {
+            mismatches.push(format!("{name}: MIB {oid}, oids.rs {want_oid}"));
+        }
+    }
+    assert!(
+        mismatches.is_empty(),
+        "MIB and src/mib/oids.rs disagree:\n{}",
+        mismatches.join("\n")
+    );
+}
+
+#[test]
+fn mib_text_is_the_file() {
+    let on_disk = std::fs::read_to_string(mib_dir().join("IPSEC-VTI-MIB.txt")).unwrap();
+    assert_eq!(on_disk, MIB_TEXT);
+}
+
+#[test]
+fn mib_lints_clean() {
+    let Some(base) = base_mib_path() else { return };
+    lint(&mib_dir().join("IPSEC-VTI-MIB.txt"), &base);
+}
+
+#[test]
+fn mib_oids_match_the_rust_constants() {
+    let Some(base) = base_mib_path() else { return };
+    check_oids(
+        &mib_dir().join("IPSEC-VTI-MIB.txt"),
+        &base,
+        &Oid::from_slice(DEFAULT_ROOT),
+    );
+}
+
+#[test]
+fn rerooted_mib_lints_clean_and_resolves() {
+    let Some(base) = base_mib_path() else { return };
+    for root in [
+        "1.3.6.1.4.1.99999.1",
+        "1.2.840.10000.7",
+        "1.3.6.1.4.1.8072.9999.9999.42",
+    ] {
+        let root: Oid = root.parse().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("IPSEC-VTI-MIB.txt");
+        std::fs::write(&file, rerooted(&root).unwrap()).unwrap();
+        lint(&file, &base);
+        check_oids(&file, &base, &root);
+    }
+}
