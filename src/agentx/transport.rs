@@ -30,14 +30,14 @@ impl Default for MasterAddr {
 pub enum MasterAddrError {
     #[error("empty AgentX master address")]
     Empty,
-    #[error("empty socket path in {0:?}")]
-    EmptyPath(String),
+    #[error("{0:?}: the socket path must be absolute")]
+    RelativePath(String),
     #[error("{0:?}: expected tcp:HOST:PORT")]
     MissingPort(String),
     #[error("{0:?}: port must be a number in 1..=65535")]
     BadPort(String),
-    #[error("{0:?}: empty host")]
-    EmptyHost(String),
+    #[error("{0:?}: bad host (write IPv6 addresses as [addr])")]
+    BadHost(String),
     #[error(
         "{0:?}: unsupported AgentX address; use unix:/path, /path or tcp:HOST:PORT \
          (UDP is not an AgentX transport)"
@@ -54,8 +54,8 @@ impl FromStr for MasterAddr {
             return Err(MasterAddrError::Empty);
         }
         if let Some(path) = s.strip_prefix("unix:") {
-            if path.is_empty() {
-                return Err(MasterAddrError::EmptyPath(s.to_owned()));
+            if !path.starts_with('/') {
+                return Err(MasterAddrError::RelativePath(s.to_owned()));
             }
             return Ok(MasterAddr::Unix(PathBuf::from(path)));
         }
@@ -73,13 +73,18 @@ fn parse_tcp(whole: &str, rest: &str) -> Result<MasterAddr, MasterAddrError> {
     let (host, port) = rest
         .rsplit_once(':')
         .ok_or_else(|| MasterAddrError::MissingPort(whole.to_owned()))?;
-    let host = host
-        .strip_prefix('[')
-        .and_then(|h| h.strip_suffix(']'))
-        .unwrap_or(host);
-    if host.is_empty() {
-        return Err(MasterAddrError::EmptyHost(whole.to_owned()));
-    }
+    let bad_host = || MasterAddrError::BadHost(whole.to_owned());
+    let host = match host.strip_prefix('[') {
+        // A bracketed host must be an IPv6 literal; an unbracketed one must
+        // not contain ':' or "tcp:::1:705" would be ambiguous.
+        Some(inner) => inner
+            .strip_suffix(']')
+            .filter(|a| a.parse::<std::net::Ipv6Addr>().is_ok())
+            .ok_or_else(bad_host)?,
+        None if host.is_empty() || host.contains([':', '[', ']']) => return Err(bad_host()),
+        None if host.contains(char::is_whitespace) => return Err(bad_host()),
+        None => host,
+    };
     let port = port
         .parse::<u16>()
         .ok()
@@ -169,7 +174,14 @@ mod tests {
     #[test]
     fn rejects_with_a_reason() {
         assert_eq!(parse(""), Err(MasterAddrError::Empty));
-        assert!(matches!(parse("unix:"), Err(MasterAddrError::EmptyPath(_))));
+        assert!(matches!(
+            parse("unix:"),
+            Err(MasterAddrError::RelativePath(_))
+        ));
+        assert!(matches!(
+            parse("unix:var/x"),
+            Err(MasterAddrError::RelativePath(_))
+        ));
         assert!(matches!(
             parse("tcp:localhost"),
             Err(MasterAddrError::MissingPort(_))
@@ -186,10 +198,18 @@ mod tests {
             parse("tcp:localhost:70000"),
             Err(MasterAddrError::BadPort(_))
         ));
-        assert!(matches!(
-            parse("tcp::705"),
-            Err(MasterAddrError::EmptyHost(_))
-        ));
+        for bad_host in [
+            "tcp::705",
+            "tcp:::1:705",
+            "tcp:[::1:705",
+            "tcp:[nope]:705",
+            "tcp:a b:1",
+        ] {
+            assert!(
+                matches!(parse(bad_host), Err(MasterAddrError::BadHost(_))),
+                "{bad_host}"
+            );
+        }
         assert!(matches!(
             parse("udp:localhost:705"),
             Err(MasterAddrError::Unsupported(_))
