@@ -3,3 +3,4 @@
 
 pub mod pdu;
 pub mod transport;
+pub mod session;

@@ -1,0 +1,3 @@
+//! The AgentX session with the master agent.
+
+pub mod answer;
