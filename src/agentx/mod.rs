@@ -2,5 +2,5 @@
 //! connects to the master agent, `session` runs Open → Register → serve.
 
 pub mod pdu;
-pub mod transport;
 pub mod session;
+pub mod transport;

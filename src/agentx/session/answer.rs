@@ -78,10 +78,20 @@ pub fn answer(request: &Pdu, session_id: u32, index: &MibIndex, ctx: &RenderCtx)
 
 /// A Response PDU with the request's header identifiers (§7.2.2).
 pub fn reply_to(request: &Pdu, res: Response) -> Pdu {
+    reply_to_header(
+        request.session_id,
+        request.transaction_id,
+        request.packet_id,
+        res,
+    )
+}
+
+/// [`reply_to`] for a request known only by its header identifiers.
+pub fn reply_to_header(session_id: u32, transaction_id: u32, packet_id: u32, res: Response) -> Pdu {
     Pdu {
-        session_id: request.session_id,
-        transaction_id: request.transaction_id,
-        packet_id: request.packet_id,
+        session_id,
+        transaction_id,
+        packet_id,
         body: Body::Response(res),
     }
 }
