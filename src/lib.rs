@@ -12,6 +12,7 @@ pub mod collect;
 pub mod config;
 pub mod mib;
 pub mod model;
+pub mod logging;
 pub mod oid;
 pub mod poller;
 pub mod show;
