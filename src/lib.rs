@@ -6,6 +6,7 @@
 //! → `agentx` (session with snmpd).
 
 pub mod agentx;
+pub mod classify;
 pub mod collect;
 pub mod mib;
 pub mod model;

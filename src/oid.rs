@@ -136,9 +136,18 @@ mod tests {
     #[test]
     fn rejects_garbage() {
         assert_eq!("".parse::<Oid>(), Err(OidParseError::Empty));
-        assert!(matches!("1.x.3".parse::<Oid>(), Err(OidParseError::BadSubId(_))));
-        assert!(matches!("1..3".parse::<Oid>(), Err(OidParseError::BadSubId(_))));
-        assert!(matches!("1.4294967296".parse::<Oid>(), Err(OidParseError::BadSubId(_))));
+        assert!(matches!(
+            "1.x.3".parse::<Oid>(),
+            Err(OidParseError::BadSubId(_))
+        ));
+        assert!(matches!(
+            "1..3".parse::<Oid>(),
+            Err(OidParseError::BadSubId(_))
+        ));
+        assert!(matches!(
+            "1.4294967296".parse::<Oid>(),
+            Err(OidParseError::BadSubId(_))
+        ));
         let long = vec!["1"; MAX_OID_LEN + 1].join(".");
         assert_eq!(long.parse::<Oid>(), Err(OidParseError::TooLong));
     }
