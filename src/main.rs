@@ -9,7 +9,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 
 use vti_agentx::agent::{self, Settings};
-use vti_agentx::collect::NetlinkCollector;
+use vti_agentx::collect::{CollectorOptions, NetlinkCollector};
 use vti_agentx::config::{Config, DEFAULT_PATH};
 use vti_agentx::mib::text::rerooted;
 use vti_agentx::oid::Oid;
@@ -136,7 +136,7 @@ fn run(config: Option<&Path>, master: Option<String>, interval: Option<u32>) -> 
     };
     logging::init(&cfg.log_level);
     let result = runtime().block_on(async {
-        let collector = NetlinkCollector::new().await?;
+        let collector = NetlinkCollector::new(CollectorOptions::default());
         agent::run(settings, collector, config.map(Path::to_path_buf)).await
     });
     match result {
@@ -159,7 +159,7 @@ fn show(config: Option<&Path>, json: bool, wait: u64) -> ExitCode {
         &cfg.log_level
     });
     let result = runtime().block_on(async {
-        let collector = NetlinkCollector::new().await?;
+        let collector = NetlinkCollector::new(CollectorOptions::default());
         agent::snapshot_once(collector, &cfg, Duration::from_secs(wait)).await
     });
     match result {

@@ -98,7 +98,7 @@ impl<S: SampleSource + Lookups> Poller<S> {
         let interval_secs = u32::try_from(self.interval.as_secs()).unwrap_or(u32::MAX);
         let mut snapshot = self
             .builder
-            .build(sample, interval_secs, mapping::tunnel_of_sa);
+            .build(sample, interval_secs, mapping::sa_tunnel);
         self.diagnose_new_errors(&mut snapshot).await;
         let (events, alarm_rows) = self.alarms.evaluate(&snapshot);
         snapshot.alarms = alarm_rows;
