@@ -196,7 +196,12 @@ impl SampleSource for NetlinkCollector {
 }
 
 impl Lookups for NetlinkCollector {
-    async fn route_to(&mut self, dst: IpAddr, src: Option<IpAddr>, mark: u32) -> Option<RouteAnswer> {
+    async fn route_to(
+        &mut self,
+        dst: IpAddr,
+        src: Option<IpAddr>,
+        mark: u32,
+    ) -> Option<RouteAnswer> {
         if self.route.is_none() {
             self.route = RouteConnection::open().ok();
         }
