@@ -83,7 +83,7 @@ fn outer_family_ok(kind: TunnelKind, sa: &SecurityAssociation) -> bool {
 }
 
 fn unspecified(ip: Option<IpAddr>) -> bool {
-    ip.map_or(true, |ip| ip.is_unspecified())
+    ip.is_none_or(|ip| ip.is_unspecified())
 }
 
 /// `vti_state_check` on the endpoints of an outbound SA.
@@ -199,7 +199,7 @@ pub fn matching_policies(
         .collect();
     found.sort_by_key(|&i| {
         let p = &policies[i];
-        let unmarked = p.mark.map_or(true, |(_, mask)| mask == 0);
+        let unmarked = p.mark.is_none_or(|(_, mask)| mask == 0);
         (unmarked, p.priority, i)
     });
     found
