@@ -41,10 +41,10 @@ pub struct Reload {
     pub alarms: AlarmConfig,
 }
 
-/// At most one set of diagnosis look-ups per tunnel this often, however
-/// short the poll interval: a tunnel erroring non-stop must not turn into a
-/// netlink request storm.
-const MIN_LOOKUP_GAP: Duration = Duration::from_secs(5);
+/// At most one set of diagnosis look-ups per tunnel this often (and at
+/// most once per poll anyway): a tunnel erroring non-stop costs at most a
+/// few netlink requests a second.
+const MIN_LOOKUP_GAP: Duration = Duration::from_secs(1);
 
 /// Budget for one tunnel's look-ups.
 const LOOKUP_TIMEOUT: Duration = Duration::from_secs(2);
