@@ -5,6 +5,7 @@
 //! `collect` (netlink) → `classify` → `model::Snapshot` → `mib` (OID index)
 //! → `agentx` (session with snmpd).
 
+pub mod agent;
 pub mod agentx;
 pub mod alarm;
 pub mod classify;
