@@ -5,11 +5,13 @@
 //! `collect` (netlink) → `classify` → `model::Snapshot` → `mib` (OID index)
 //! → `agentx` (session with snmpd).
 
+pub mod agent;
 pub mod agentx;
 pub mod alarm;
 pub mod classify;
 pub mod collect;
 pub mod config;
+pub mod logging;
 pub mod mib;
 pub mod model;
 pub mod oid;

@@ -7,9 +7,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 use tokio::time::{interval, timeout, MissedTickBehavior};
 
+use crate::alarm::notify::{notification, Notification};
+use crate::alarm::{AlarmConfig, AlarmEngine};
 use crate::classify::builder::SnapshotBuilder;
 use crate::classify::diagnose::{diagnose, peer_of, Evidence};
 use crate::classify::mapping;
@@ -26,12 +28,23 @@ pub struct Poller<S> {
     interval: Duration,
     latest: watch::Sender<Option<Arc<Snapshot>>>,
     failing: bool,
+    alarms: AlarmEngine,
+    /// Where notifications go (the AgentX session's queue); `None` for a
+    /// one-shot `show`.
+    notify: Option<mpsc::Sender<Notification>>,
 }
 
-/// At most one set of diagnosis look-ups per tunnel this often, however
-/// short the poll interval: a tunnel erroring non-stop must not turn into a
-/// netlink request storm.
-const MIN_LOOKUP_GAP: Duration = Duration::from_secs(5);
+/// What a SIGHUP may change without restarting anything.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reload {
+    pub interval: Duration,
+    pub alarms: AlarmConfig,
+}
+
+/// At most one set of diagnosis look-ups per tunnel this often (and at
+/// most once per poll anyway): a tunnel erroring non-stop costs at most a
+/// few netlink requests a second.
+const MIN_LOOKUP_GAP: Duration = Duration::from_secs(1);
 
 /// Budget for one tunnel's look-ups.
 const LOOKUP_TIMEOUT: Duration = Duration::from_secs(2);
@@ -47,7 +60,16 @@ impl<S: SampleSource + Lookups> Poller<S> {
             interval,
             latest,
             failing: false,
+            alarms: AlarmEngine::new(AlarmConfig::default()),
+            notify: None,
         }
+    }
+
+    /// Evaluate alarms with `config` and send notifications to `notify`.
+    pub fn with_alarms(mut self, config: AlarmConfig, notify: mpsc::Sender<Notification>) -> Self {
+        self.alarms = AlarmEngine::new(config);
+        self.notify = Some(notify);
+        self
     }
 
     /// Every snapshot published, for consumers other than SNMP (alarms).
@@ -76,8 +98,20 @@ impl<S: SampleSource + Lookups> Poller<S> {
         let interval_secs = u32::try_from(self.interval.as_secs()).unwrap_or(u32::MAX);
         let mut snapshot = self
             .builder
-            .build(sample, interval_secs, mapping::tunnel_of_sa);
+            .build(sample, interval_secs, mapping::sa_tunnel);
         self.diagnose_new_errors(&mut snapshot).await;
+        let (events, alarm_rows) = self.alarms.evaluate(&snapshot);
+        snapshot.alarms = alarm_rows;
+        if let Some(notify) = &self.notify {
+            for event in &events {
+                tracing::info!(?event, "notification");
+                // The session queues while the master is away; if even its
+                // inbox is full, dropping here is the same bounded policy.
+                if notify.try_send(notification(&self.root, event)).is_err() {
+                    tracing::warn!("notification queue full: dropped {event:?}");
+                }
+            }
+        }
         let snapshot = Arc::new(snapshot);
         self.index
             .store(Arc::new(render(Arc::clone(&snapshot), &self.root)));
@@ -148,13 +182,33 @@ impl<S: SampleSource + Lookups> Poller<S> {
         e
     }
 
-    /// Polls forever at the configured interval (first poll immediately).
-    pub async fn run(mut self) {
+    /// Polls forever at the configured interval (first poll immediately),
+    /// taking new intervals and thresholds from `reload`.
+    pub async fn run(mut self, mut reload: watch::Receiver<Reload>) {
         let mut ticks = interval(self.interval);
         ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let mut reload_open = true;
         loop {
-            ticks.tick().await;
-            let _ = self.poll_once().await;
+            tokio::select! {
+                _ = ticks.tick() => {
+                    let _ = self.poll_once().await;
+                }
+                changed = reload.changed(), if reload_open => {
+                    if changed.is_err() {
+                        // Nobody can reload any more: just keep polling.
+                        reload_open = false;
+                        continue;
+                    }
+                    let new = reload.borrow_and_update().clone();
+                    if new.interval != self.interval {
+                        self.interval = new.interval;
+                        ticks = interval(self.interval);
+                        ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+                    }
+                    self.alarms.set_config(new.alarms);
+                    tracing::info!(interval = ?self.interval, "configuration reloaded");
+                }
+            }
         }
     }
 }

@@ -10,9 +10,10 @@
 
 use std::net::IpAddr;
 
+use crate::classify::mapping::{sa_fit, tunnel_policies, SaFit, SaMismatch};
 use crate::model::{
-    Categories, Cause, Diagnosis, Policy, PolicyAction, PolicyDirection, RouteAnswer, SaDirection,
-    SaRow, SecurityAssociation, Tunnel, TunnelKind,
+    Categories, Cause, Diagnosis, Policy, PolicyAction, RouteAnswer, SaDirection, SaRow,
+    SecurityAssociation, Tunnel, TunnelKind,
 };
 
 /// Everything the diagnosis looks at for one tunnel.
@@ -289,17 +290,24 @@ fn missing_sa(e: &Evidence, sas: &[SaRow], policy: Option<&Policy>) -> Diagnosis
     let stats = corroborate(e, &["XfrmOutNoStates"]);
     match t.kind {
         TunnelKind::Vti | TunnelKind::Vti6 => {
-            let okey = t.okey.unwrap_or(0);
-            if let Some(sa) = sas
+            let mismatched = sas
                 .iter()
                 .map(|r| &r.sa)
-                .find(|sa| sa.direction == SaDirection::Out && mark_matches(sa.mark, okey))
-            {
+                .find_map(|sa| match sa_fit(t, sa) {
+                    SaFit::Mismatch(why) if sa.direction == SaDirection::Out => Some((sa, why)),
+                    _ => None,
+                });
+            if let Some((sa, why)) = mismatched {
+                let what = match why {
+                    SaMismatch::Endpoints => "endpoints differ",
+                    SaMismatch::Mode => "it is not in tunnel mode",
+                    SaMismatch::Family => "its address family differs",
+                };
                 return Diagnosis {
                     cause: Cause::SaEndpointMismatch,
                     text: format!(
-                        "outbound SA spi {:#010x} for mark {okey:#x} is {} -> {} ({}), but \
-                         the tunnel is {} -> {}{stats}",
+                        "outbound SA spi {:#010x} for {selector} is {} -> {} ({}), but the \
+                         tunnel is {} -> {}: {what}{stats}",
                         sa.spi,
                         sa.src,
                         sa.dst,
@@ -452,42 +460,19 @@ fn esp_overhead(sa: &SecurityAssociation) -> u32 {
     outer + 8 + iv + (block - 1) + 2 + icv
 }
 
-fn mark_matches(mark: Option<(u32, u32)>, key: u32) -> bool {
-    match mark {
-        Some((value, mask)) => key & mask == value,
-        None => false,
-    }
-}
-
 /// SAs the tunnel's outbound packets can use.
 pub fn outbound_sas<'a>(
     t: &'a Tunnel,
     sas: &'a [SaRow],
 ) -> impl Iterator<Item = &'a SecurityAssociation> + 'a {
-    sas.iter().map(|r| &r.sa).filter(move |sa| {
-        sa.direction == SaDirection::Out
-            && match t.kind {
-                TunnelKind::Xfrm => t.if_id.is_some() && sa.if_id == t.if_id,
-                TunnelKind::Vti | TunnelKind::Vti6 => {
-                    mark_matches(sa.mark, t.okey.unwrap_or(0))
-                        && sa.mode == 1
-                        && t.remote.is_none_or(|r| r == sa.dst)
-                        && t.local.is_none_or(|l| l == sa.src)
-                }
-            }
-    })
+    sas.iter()
+        .map(|r| &r.sa)
+        .filter(move |sa| sa.direction == SaDirection::Out && sa_fit(t, sa) == SaFit::Match)
 }
 
-/// The OUT policy the tunnel's packets hit (highest priority = lowest value).
+/// The OUT policy the tunnel's packets hit.
 pub fn out_policy<'a>(t: &Tunnel, policies: &'a [Policy]) -> Option<&'a Policy> {
-    policies
-        .iter()
-        .filter(|p| p.direction == PolicyDirection::Out)
-        .filter(|p| match t.kind {
-            TunnelKind::Xfrm => t.if_id.is_some() && p.if_id == t.if_id,
-            TunnelKind::Vti | TunnelKind::Vti6 => mark_matches(p.mark, t.okey.unwrap_or(0)),
-        })
-        .min_by_key(|p| p.priority)
+    tunnel_policies(t, policies).out.map(|i| &policies[i])
 }
 
 fn out_sa_at_hard_limit(e: &Evidence) -> bool {

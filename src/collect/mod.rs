@@ -1,2 +1,22 @@
 //! Reads the kernel: tunnel links, XFRM SAs and policies, /proc/net/xfrm_stat.
 //! The only module that talks netlink.
+//!
+//! - `links`: RTM_GETLINK dump → `Tunnel`s (vti, vti6, xfrm).
+//! - `addrs`: RTM_GETADDR dump → this namespace's addresses (SA direction).
+//! - `xfrm_msg`: key-free parsing of XFRM SA/policy dump entries.
+//! - `xfrm`: the NETLINK_XFRM connection and its dumps.
+//! - `xfrm_stat`: /proc/net/xfrm_stat.
+//! - `kernel`: uname release and the version rules (≤5.10 xfrm counters).
+//! - `route_lookup`: `ip route get` for the diagnosis.
+//! - `collector`: `NetlinkCollector`, the `SampleSource` tying them together.
+
+pub mod addrs;
+mod collector;
+pub mod kernel;
+pub mod links;
+pub mod route_lookup;
+pub mod xfrm;
+pub mod xfrm_msg;
+pub mod xfrm_stat;
+
+pub use collector::{CollectorOptions, NetlinkCollector};

@@ -1,0 +1,152 @@
+//! The running agent: the poller and the AgentX session side by side, plus
+//! signal handling (SIGTERM/SIGINT: Close and exit; SIGHUP: reload
+//! thresholds and the poll interval without touching the session).
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use arc_swap::ArcSwap;
+use tokio::signal::unix::{signal, SignalKind};
+use tokio::sync::{mpsc, watch};
+
+use crate::agentx::session::{Session, SessionConfig};
+use crate::agentx::transport::MasterAddr;
+use crate::config::{Config, DEFAULT_PATH};
+use crate::mib::{MibIndex, SharedIndex};
+use crate::model::{Lookups, SampleSource, Snapshot};
+use crate::oid::Oid;
+use crate::poller::{Poller, Reload};
+
+/// Notifications waiting between the poller and the session; the session
+/// has its own bounded queue for the time the master is away.
+const NOTIFY_INBOX: usize = 256;
+
+/// What `run` needs, validated.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub session: SessionConfig,
+    pub root: Oid,
+    pub reload: Reload,
+}
+
+impl Settings {
+    pub fn from_config(cfg: &Config) -> Result<Settings, String> {
+        let session = SessionConfig::from_config(cfg).map_err(|e| format!("master: {e}"))?;
+        Ok(Settings {
+            session,
+            root: cfg.oid_root.clone(),
+            reload: reload_of(cfg),
+        })
+    }
+}
+
+fn reload_of(cfg: &Config) -> Reload {
+    Reload {
+        interval: Duration::from_secs(u64::from(cfg.poll_interval_secs)),
+        alarms: cfg.alarms.clone(),
+    }
+}
+
+/// Runs until SIGTERM or SIGINT. `config_path` is re-read on SIGHUP.
+pub async fn run<S>(settings: Settings, source: S, config_path: Option<PathBuf>) -> anyhow::Result<()>
+where
+    S: SampleSource + Lookups + 'static,
+{
+    let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
+    let shutdown = async move {
+        tokio::select! {
+            _ = term.recv() => tracing::info!("SIGTERM: closing the AgentX session"),
+            _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT: closing the AgentX session"),
+        }
+    };
+    run_until(settings, source, config_path, shutdown).await
+}
+
+/// Runs until `shutdown` completes (tests pass their own).
+pub async fn run_until<S>(
+    settings: Settings,
+    source: S,
+    config_path: Option<PathBuf>,
+    shutdown: impl Future,
+) -> anyhow::Result<()>
+where
+    S: SampleSource + Lookups + 'static,
+{
+    let index: SharedIndex = Arc::new(ArcSwap::from_pointee(MibIndex::empty(
+        settings.root.clone(),
+    )));
+    let (notify_tx, notify_rx) = mpsc::channel(NOTIFY_INBOX);
+    let (reload_tx, reload_rx) = watch::channel(settings.reload.clone());
+    let poller = Poller::new(
+        source,
+        Arc::clone(&index),
+        settings.root.clone(),
+        settings.reload.interval,
+    )
+    .with_alarms(settings.reload.alarms.clone(), notify_tx);
+    let session = Session::new(settings.session.clone(), index, notify_rx);
+    tracing::info!(
+        master = %settings.session.master,
+        root = %settings.root,
+        interval = ?settings.reload.interval,
+        "vti-agentx starting"
+    );
+    tokio::select! {
+        result = session.run(shutdown) => result.context("AgentX session")?,
+        () = poller.run(reload_rx) => {}
+        () = reload_on_sighup(config_path, settings, reload_tx) => {}
+    }
+    Ok(())
+}
+
+/// On SIGHUP, re-reads the config and hands the new thresholds and interval
+/// to the poller. A broken file is reported and the running settings kept.
+async fn reload_on_sighup(path: Option<PathBuf>, running: Settings, tx: watch::Sender<Reload>) {
+    let mut hup = match signal(SignalKind::hangup()) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!("cannot handle SIGHUP ({e}); reloading is disabled");
+            return std::future::pending().await;
+        }
+    };
+    let path = path.unwrap_or_else(|| PathBuf::from(DEFAULT_PATH));
+    while hup.recv().await.is_some() {
+        let cfg = match Config::load(&path) {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::error!("SIGHUP: keeping the running configuration: {e}");
+                continue;
+            }
+        };
+        let same_master = cfg.master.parse::<MasterAddr>().ok().as_ref() == Some(&running.session.master);
+        if !same_master || cfg.oid_root != running.root {
+            tracing::warn!(
+                "SIGHUP: master and oid_root changes need a restart; thresholds and the poll \
+                 interval are reloaded"
+            );
+        }
+        tx.send_replace(reload_of(&cfg));
+    }
+}
+
+/// One look at the kernel for `show`: two readings `wait` apart, so that
+/// errors rising in between are classified and diagnosed.
+pub async fn snapshot_once<S>(source: S, cfg: &Config, wait: Duration) -> anyhow::Result<Arc<Snapshot>>
+where
+    S: SampleSource + Lookups,
+{
+    let index: SharedIndex = Arc::new(ArcSwap::from_pointee(MibIndex::empty(
+        cfg.oid_root.clone(),
+    )));
+    let interval = Duration::from_secs(u64::from(cfg.poll_interval_secs));
+    let mut poller = Poller::new(source, index, cfg.oid_root.clone(), interval);
+    let first = poller.poll_once().await?;
+    if wait.is_zero() {
+        return Ok(first);
+    }
+    tokio::time::sleep(wait).await;
+    poller.poll_once().await
+}
