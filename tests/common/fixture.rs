@@ -163,16 +163,16 @@ pub fn three_tunnels() -> FixtureData {
 }
 
 impl Lookups for FixtureSource {
-    fn route_to(
+    async fn route_to(
         &mut self,
         _dst: std::net::IpAddr,
         _src: Option<std::net::IpAddr>,
         _mark: u32,
-    ) -> impl std::future::Future<Output = Option<RouteAnswer>> + Send {
-        async { None }
+    ) -> Option<RouteAnswer> {
+        None
     }
 
-    fn default_out_blocks(&mut self) -> impl std::future::Future<Output = Option<bool>> + Send {
-        async { None }
+    async fn default_out_blocks(&mut self) -> Option<bool> {
+        None
     }
 }
