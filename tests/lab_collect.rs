@@ -408,11 +408,13 @@ fn check_tunnels(c: &mut Ctx, ours: &Value, before: &Value, after: &Value) {
             )
         })
         .collect();
+    // The kernel's catch-all devices ip_vti0 / ip6_vti0 are not tunnels
+    // anyone configured; the collector leaves them out.
     let is_tunnel = |l: &&Value| {
         matches!(
             l["linkinfo"]["info_kind"].as_str(),
             Some("vti" | "vti6" | "xfrm")
-        )
+        ) && !matches!(l["ifname"].as_str(), Some("ip_vti0" | "ip6_vti0"))
     };
     let theirs: Vec<&Value> = before
         .as_array()
