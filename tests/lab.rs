@@ -45,27 +45,34 @@ struct Section {
 }
 
 /// Splits results.txt into its `=== BEGIN name ===` … `=== END name rc=N ===` sections.
+/// The guest writes a newline before every END line, so a body is its lines joined by
+/// newlines: exactly the command's output.
 fn parse_sections(text: &str) -> BTreeMap<String, Section> {
     let mut out = BTreeMap::new();
-    let mut current: Option<(String, String)> = None;
+    let mut current: Option<(String, Vec<&str>)> = None;
     for line in text.lines() {
         if let Some(name) = line
             .strip_prefix("=== BEGIN ")
             .and_then(|l| l.strip_suffix(" ==="))
         {
-            current = Some((name.to_string(), String::new()));
+            current = Some((name.to_string(), Vec::new()));
         } else if let Some(rest) = line.strip_prefix("=== END ") {
-            if let Some((name, body)) = current.take() {
+            if let Some((name, lines)) = current.take() {
                 let rc = rest
                     .strip_prefix(&format!("{name} rc="))
                     .and_then(|r| r.strip_suffix(" ==="))
                     .and_then(|r| r.parse().ok())
                     .unwrap_or(-1);
-                out.insert(name, Section { body, rc });
+                out.insert(
+                    name,
+                    Section {
+                        body: lines.join("\n"),
+                        rc,
+                    },
+                );
             }
-        } else if let Some((_, body)) = current.as_mut() {
-            body.push_str(line);
-            body.push('\n');
+        } else if let Some((_, lines)) = current.as_mut() {
+            lines.push(line);
         }
     }
     out
@@ -393,12 +400,15 @@ fn lab_tunnels_on_6_1_and_6_12() {
 
 #[test]
 fn section_parser() {
-    let text = "=== BEGIN a ===\nx\ny\n=== END a rc=0 ===\nnoise\n=== BEGIN b.c ===\n=== END b.c rc=3 ===\n";
+    // As lib.sh writes them: output "x\ny\n", no output (rc 3), output "z" (no newline).
+    let text = "=== BEGIN a ===\nx\ny\n\n=== END a rc=0 ===\nnoise\n=== BEGIN b.c ===\n\n\
+                === END b.c rc=3 ===\n=== BEGIN d ===\nz\n=== END d rc=0 ===\n";
     let s = parse_sections(text);
     assert_eq!(s["a"].body, "x\ny\n");
     assert_eq!(s["a"].rc, 0);
     assert_eq!(s["b.c"].body, "");
     assert_eq!(s["b.c"].rc, 3);
+    assert_eq!(s["d"].body, "z");
 }
 
 #[test]

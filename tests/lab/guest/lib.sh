@@ -3,9 +3,11 @@
 #
 # Results: every `section NAME CMD...` writes, to fd 3 (the results serial port),
 #     === BEGIN NAME ===
-#     <stdout+stderr of CMD>
+#     <stdout+stderr of CMD, streamed as it comes>
 #     === END NAME rc=<exit code> ===
-# Section names are unique within a run by convention (the host parser keys on them).
+# A newline is always written before the END line, so END starts a line even when the
+# output does not end with one: the body is exactly what lies between the BEGIN line and
+# that newline. Section names are unique within a run (the host parser keys on them).
 #
 # Tunnel helpers act on the namespace in $NS (default "left"). Each tunnel is set up by
 # a *_pair helper on both sides: "left" (where the agent runs) and "right" (the peer),
@@ -34,12 +36,12 @@ section() {
     echo "=== BEGIN $name ===" >&3
     "$@" >&3 2>&1
     rc=$?
-    echo "=== END $name rc=$rc ===" >&3
+    printf '\n=== END %s rc=%s ===\n' "$name" "$rc" >&3
     return $rc
 }
 # section_begin NAME / section_end [RC] — for sections built from several commands.
 section_begin() { LAB_SECTION=$1; echo "=== BEGIN $1 ===" >&3; }
-section_end() { echo "=== END $LAB_SECTION rc=${1:-0} ===" >&3; }
+section_end() { printf '\n=== END %s rc=%s ===\n' "$LAB_SECTION" "${1:-0}" >&3; }
 
 # run CMD... — log and run a command (to the console), abort the scenario on failure.
 run() {
