@@ -26,8 +26,9 @@ while [ $# -gt 0 ]; do
 done
 log() { echo "build-initramfs: $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
-[ -n "$kdir" ] && [ -n "$agent" ] && [ -n "$scenario" ] && [ -n "$out" ] ||
+if [ -z "$kdir" ] || [ -z "$agent" ] || [ -z "$scenario" ] || [ -z "$out" ]; then
     die "usage: build-initramfs.sh --kernel-dir DIR --agent BIN --scenario SCRIPT --out FILE"
+fi
 [ -f "$kdir/.complete" ] || die "$kdir is not a kernel fetched by fetch-kernel.sh"
 [ -x "$agent" ] || die "agent binary $agent not found or not executable"
 [ -f "$scenario" ] || die "scenario $scenario not found"

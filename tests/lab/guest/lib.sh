@@ -274,3 +274,50 @@ std_topology() {
     xfrm_pair xfrm1 31 192.0.2.5 192.0.2.6 198.51.100.9 198.51.100.10 0x1031 0x2031 ul ul
     xfrm_pair xfrm2 32 2001:db8::5 2001:db8::6 2001:db8:32::1 2001:db8:32::2 0x1032 0x2032
 }
+
+# ---- net-snmp --------------------------------------------------------------------------
+
+# start_snmpd NS — snmpd in namespace NS as the AgentX master: SNMP on udp
+# 127.0.0.1:161 (v2c community "public", read-only), AgentX on unix:/var/agentx/master
+# (mode 0777, so an agent run as nobody via setpriv can connect). Log /tmp/snmpd.NS.log,
+# pid /run/snmpd.NS.pid. Waits until it answers (≤ 20 s); returns non-zero otherwise.
+# Extra snmpd.conf lines can be passed in $SNMPD_EXTRA_CONF. No MIB files are loaded
+# (Debian ships the IETF MIBs only in non-free snmp-mibs-downloader): use numeric OIDs.
+start_snmpd() {
+    local n=$1 conf=/tmp/snmpd.$1.conf i=0
+    mkdir -p /var/agentx "/tmp/snmp.$n"
+    cat >"$conf" <<CONF
+master agentx
+agentXSocket unix:/var/agentx/master
+agentXPerms 0777 0777
+agentaddress udp:127.0.0.1:161
+rocommunity public 127.0.0.1
+sysDescr vti-agentx lab $(uname -r)
+${SNMPD_EXTRA_CONF:-}
+CONF
+    SNMP_PERSISTENT_DIR=/tmp/snmp.$n nsx "$n" /usr/sbin/snmpd -C -c "$conf" -m '' \
+        -Lf "/tmp/snmpd.$n.log" -p "/run/snmpd.$n.pid" || return 1
+    while [ $i -lt 40 ]; do
+        # sysUpTime.0
+        if NS=$n snmp snmpget .1.3.6.1.2.1.1.3.0 >/dev/null 2>&1; then
+            echo "snmpd answering in $n"
+            [ -S /var/agentx/master ] && echo "agentx socket /var/agentx/master"
+            return 0
+        fi
+        sleep 0.5
+        i=$((i + 1))
+    done
+    cat "/tmp/snmpd.$n.log"
+    return 1
+}
+
+# stop_snmpd NS
+stop_snmpd() { [ -f "/run/snmpd.$1.pid" ] && kill "$(cat "/run/snmpd.$1.pid")"; }
+
+# snmp CMD ARGS... — a net-snmp client (snmpget, snmpgetnext, snmpwalk, snmpbulkwalk)
+# against the snmpd of namespace $NS: v2c/public, numeric OIDs (-On, no MIBs loaded),
+# e.g. `snmp snmpbulkwalk .1.3.6.1.2.1.31.1.1.1.1` (IF-MIB::ifName).
+snmp() {
+    local cmd=$1; shift
+    nsx "$NS" "/usr/bin/$cmd" -v2c -c public -t 2 -r 1 -m '' -On 127.0.0.1 "$@"
+}
