@@ -51,7 +51,7 @@ command -v cpio >/dev/null || missing+=(cpio)
 command -v depmod >/dev/null || missing+=(kmod)
 command -v xz >/dev/null || missing+=(xz-utils)
 if [ ${#missing[@]} -gt 0 ]; then
-    die "missing on the host: ${missing[*]}; install with: apt-get install -y busybox-static iproute2 iputils-ping kmod util-linux snmpd snmp cpio xz-utils"
+    die "missing on the host: ${missing[*]}; install with tests/lab/install-deps.sh (apt-get install -y busybox-static iproute2 iputils-ping kmod util-linux snmpd snmp cpio xz-utils)"
 fi
 
 # Modules loaded by /init; modprobe resolves their dependencies. Whole directories are
@@ -66,6 +66,9 @@ copy_with_libs() { # STAGE FILE [DEST]
     local stage=$1 f=$2 dest=${3:-$2} lib
     mkdir -p "$stage$(dirname "$dest")"
     cp -L "$f" "$stage$dest"
+    if ldd "$f" 2>/dev/null | grep -q 'not found'; then
+        die "$f needs libraries missing on the host: $(ldd "$f" | grep 'not found' | tr -s ' \t\n' ' ')"
+    fi
     ldd "$f" 2>/dev/null | awk '/=> \//{print $3} /^\t\/.*ld-linux/{print $1}' |
     while read -r lib; do
         # Canonical directory (/lib -> /usr/lib on usrmerged hosts): an archive entry

@@ -43,7 +43,7 @@ fi
 case $accel in auto|kvm|tcg) ;; *) log "ERROR: --accel must be auto, kvm or tcg"; exit 2 ;; esac
 qemu=$(command -v qemu-system-x86_64 || true)
 if [ -z "$qemu" ]; then
-    log "ERROR: qemu-system-x86_64 not found; install with: apt-get install -y qemu-system-x86"
+    log "ERROR: qemu-system-x86_64 not found; install with tests/lab/install-deps.sh (apt-get install -y qemu-system-x86)"
     exit 2
 fi
 
