@@ -185,6 +185,14 @@ fn check(run: &Run) -> Vec<String> {
             errs.push(format!("guest tools broken (rc {}):\n{}", s.rc, s.body));
         }
     }
+    if let Some(s) = need(&mut errs, "nobody.xfrm") {
+        if s.rc != 0 || !s.body.contains("SAD count 12") {
+            errs.push(format!(
+                "nobody with CAP_NET_ADMIN cannot dump SAs:\n{}",
+                s.body
+            ));
+        }
+    }
     if let Some(s) = need(&mut errs, "snmpd.start") {
         if s.rc != 0 || !s.body.contains("agentx socket /var/agentx/master") {
             errs.push(format!("snmpd did not start as AgentX master:\n{}", s.body));

@@ -321,3 +321,51 @@ snmp() {
     local cmd=$1; shift
     nsx "$NS" "/usr/bin/$cmd" -v2c -c public -t 2 -r 1 -m '' -On 127.0.0.1 "$@"
 }
+
+# ---- unprivileged and background processes -------------------------------------------
+
+# setpriv_args [--net-admin] — setpriv options for uid/gid 65534 with no groups; with
+# --net-admin, CAP_NET_ADMIN kept as an ambient capability (XFRM netlink needs it).
+setpriv_args() {
+    echo "--reuid=65534 --regid=65534 --clear-groups"
+    if [ "${1:-}" = --net-admin ]; then
+        echo "--inh-caps=+net_admin --ambient-caps=+net_admin"
+    fi
+}
+
+# nobody NS [--net-admin] CMD... — run CMD in namespace NS as nobody (see setpriv_args).
+nobody() {
+    local n=$1 args
+    shift
+    args=$(setpriv_args "${1:-}")
+    [ "${1:-}" = --net-admin ] && shift
+    # shellcheck disable=SC2086
+    nsx "$n" /usr/bin/setpriv $args "$@"
+}
+
+# bg_start NAME NS [--nobody|--nobody-net-admin] CMD... — start CMD in namespace NS in
+# the background (as nobody if asked); output to /tmp/NAME.log, pid to /run/NAME.pid.
+bg_start() {
+    local name=$1 n=$2 priv=''
+    shift 2
+    case ${1:-} in
+        --nobody) priv="/usr/bin/setpriv $(setpriv_args)"; shift ;;
+        --nobody-net-admin) priv="/usr/bin/setpriv $(setpriv_args --net-admin)"; shift ;;
+    esac
+    log "+ [$name in $n] $priv $*"
+    # exec all the way down, so the pid is CMD's own (ip netns exec and setpriv exec too).
+    # shellcheck disable=SC2086
+    (exec /usr/sbin/ip netns exec "$n" $priv "$@") >"/tmp/$name.log" 2>&1 &
+    echo $! >"/run/$name.pid"
+}
+
+# bg_stop NAME — SIGTERM, wait up to 5 s, then SIGKILL; returns the process's exit
+# status (143 = ended by SIGTERM).
+bg_stop() {
+    local pid i=0
+    pid=$(cat "/run/$1.pid" 2>/dev/null) || return 0
+    kill "$pid" 2>/dev/null
+    while kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+    kill -9 "$pid" 2>/dev/null
+    wait "$pid"
+}

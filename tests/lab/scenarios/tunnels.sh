@@ -20,6 +20,8 @@ done
 
 NS=left dump_state left
 NS=right dump_state right
+# What the agent will run as: nobody keeping CAP_NET_ADMIN can dump the SAs.
+section nobody.xfrm nobody left --net-admin /usr/sbin/ip xfrm state count || failed=1
 
 # net-snmp in the agent's namespace: IF-MIB sees the tunnels.
 if section snmpd.start start_snmpd left; then
