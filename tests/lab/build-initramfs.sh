@@ -54,7 +54,8 @@ if [ ${#missing[@]} -gt 0 ]; then
     die "missing on the host: ${missing[*]}; install with tests/lab/install-deps.sh (apt-get install -y busybox-static iproute2 iputils-ping kmod util-linux snmpd snmp cpio xz-utils)"
 fi
 
-# Modules loaded by /init; modprobe resolves their dependencies. Whole directories are
+# Modules shipped with their dependencies (resolved here; /init loads the main ones).
+# Whole directories are
 # shipped for crypto (the kernel request_module()s algorithms by alias when an SA is
 # added) and net/sched (qdiscs for fault scenarios).
 modules=(veth ip_vti ip6_vti xfrm_interface esp4 esp6 xfrm_user xfrm4_tunnel xfrm6_tunnel

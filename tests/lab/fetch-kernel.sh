@@ -76,7 +76,6 @@ chown _apt "$tmp" 2>/dev/null || true  # apt downloads as _apt when it can
 deb=$(ls "$tmp"/*.deb)
 mkdir -p "$tmp/root"
 dpkg -x "$deb" "$tmp/root"
-# Drop what the guest never needs (signed image copies of firmware-related dirs etc.)
 vmlinuz=$tmp/root/boot/vmlinuz-$kver
 [ -f "$vmlinuz" ] || die "no /boot/vmlinuz-$kver in $pkg"
 [ -d "$tmp/root/lib/modules/$kver" ] || die "no /lib/modules/$kver in $pkg"

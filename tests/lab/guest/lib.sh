@@ -23,7 +23,7 @@ tc() { /usr/sbin/tc "$@"; }
 ping() { /usr/bin/ping "$@"; }
 modprobe() { /usr/sbin/modprobe "$@"; }
 setpriv() { /usr/bin/setpriv "$@"; }
-# Documentation-range keys: deterministic, never used for anything real.
+# ESP algorithms of every SA (keys come from key_hex: deterministic, lab-only).
 ENC_ALG='cbc(aes)'
 AUTH_ALG='hmac(sha256)'
 
