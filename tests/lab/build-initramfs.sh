@@ -55,9 +55,8 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # Modules shipped with their dependencies (resolved here; /init loads the main ones).
-# Whole directories are
-# shipped for crypto (the kernel request_module()s algorithms by alias when an SA is
-# added) and net/sched (qdiscs for fault scenarios).
+# Whole directories are shipped for crypto (the kernel request_module()s algorithms by
+# alias when an SA is added) and net/sched (qdiscs for fault scenarios).
 modules=(veth ip_vti ip6_vti xfrm_interface esp4 esp6 xfrm_user xfrm4_tunnel xfrm6_tunnel
          ip6_tunnel tunnel4 tunnel6 authenc echainiv seqiv)
 mod_dirs=(kernel/crypto kernel/arch/x86/crypto kernel/lib/crypto kernel/net/sched)
