@@ -51,7 +51,11 @@ fn reload_of(cfg: &Config) -> Reload {
 }
 
 /// Runs until SIGTERM or SIGINT. `config_path` is re-read on SIGHUP.
-pub async fn run<S>(settings: Settings, source: S, config_path: Option<PathBuf>) -> anyhow::Result<()>
+pub async fn run<S>(
+    settings: Settings,
+    source: S,
+    config_path: Option<PathBuf>,
+) -> anyhow::Result<()>
 where
     S: SampleSource + Lookups + 'static,
 {
@@ -121,7 +125,8 @@ async fn reload_on_sighup(path: Option<PathBuf>, running: Settings, tx: watch::S
                 continue;
             }
         };
-        let same_master = cfg.master.parse::<MasterAddr>().ok().as_ref() == Some(&running.session.master);
+        let same_master =
+            cfg.master.parse::<MasterAddr>().ok().as_ref() == Some(&running.session.master);
         if !same_master || cfg.oid_root != running.root {
             tracing::warn!(
                 "SIGHUP: master and oid_root changes need a restart; thresholds and the poll \
@@ -134,13 +139,15 @@ async fn reload_on_sighup(path: Option<PathBuf>, running: Settings, tx: watch::S
 
 /// One look at the kernel for `show`: two readings `wait` apart, so that
 /// errors rising in between are classified and diagnosed.
-pub async fn snapshot_once<S>(source: S, cfg: &Config, wait: Duration) -> anyhow::Result<Arc<Snapshot>>
+pub async fn snapshot_once<S>(
+    source: S,
+    cfg: &Config,
+    wait: Duration,
+) -> anyhow::Result<Arc<Snapshot>>
 where
     S: SampleSource + Lookups,
 {
-    let index: SharedIndex = Arc::new(ArcSwap::from_pointee(MibIndex::empty(
-        cfg.oid_root.clone(),
-    )));
+    let index: SharedIndex = Arc::new(ArcSwap::from_pointee(MibIndex::empty(cfg.oid_root.clone())));
     let interval = Duration::from_secs(u64::from(cfg.poll_interval_secs));
     let mut poller = Poller::new(source, index, cfg.oid_root.clone(), interval);
     let first = poller.poll_once().await?;

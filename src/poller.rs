@@ -14,7 +14,6 @@ use crate::alarm::notify::{notification, Notification};
 use crate::alarm::{AlarmConfig, AlarmEngine};
 use crate::classify::builder::SnapshotBuilder;
 use crate::classify::diagnose::{diagnose, peer_of, Evidence};
-use crate::classify::mapping;
 use crate::mib::render::render;
 use crate::mib::SharedIndex;
 use crate::model::{Lookups, SampleSource, Snapshot};
@@ -96,9 +95,7 @@ impl<S: SampleSource + Lookups> Poller<S> {
             self.failing = false;
         }
         let interval_secs = u32::try_from(self.interval.as_secs()).unwrap_or(u32::MAX);
-        let mut snapshot = self
-            .builder
-            .build(sample, interval_secs, mapping::sa_tunnel);
+        let mut snapshot = self.builder.build(sample, interval_secs);
         self.diagnose_new_errors(&mut snapshot).await;
         let (events, alarm_rows) = self.alarms.evaluate(&snapshot);
         snapshot.alarms = alarm_rows;

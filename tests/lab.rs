@@ -5,11 +5,11 @@
 //!
 //! Needs on the host: qemu-system-x86, busybox-static, kmod, cpio, xz-utils, iproute2,
 //! iputils-ping, util-linux, snmpd, snmp, and apt with Debian package lists (the kernels
-//! are downloaded on first use into `.lab-cache/`). Missing pieces make the test FAIL,
-//! with the install command, never skip.
+//! are downloaded on first use into `.lab-cache/`): `tests/lab/install-deps.sh` installs
+//! them. Missing pieces make the test FAIL, with the install command, never skip.
 //!
 //! Env: `VTI_LAB_ACCEL` = auto (default: KVM when usable) | kvm | tcg;
-//! `VTI_LAB_TIMEOUT` = seconds per boot (default 900); `VTI_LAB_KERNELS` = space- or
+//! `VTI_LAB_TIMEOUT` = seconds per boot (default 300); `VTI_LAB_KERNELS` = space- or
 //! comma-separated series (default "6.1 6.12"); `VTI_LAB_CACHE` = cache directory.
 
 use std::collections::BTreeMap;
@@ -30,8 +30,9 @@ const TUNNELS: [(&str, &str, &str, &str, u32); 6] = [
     ("xfrm2", "xfrm", "2001:db8::5", "2001:db8::6", 32),
 ];
 const PINGS: u64 = 3;
-const INSTALL: &str = "apt-get install -y qemu-system-x86 busybox-static kmod cpio xz-utils \
-                       iproute2 iputils-ping util-linux snmpd snmp";
+const INSTALL: &str = "tests/lab/install-deps.sh (apt-get install -y qemu-system-x86 \
+                       busybox-static kmod cpio xz-utils iproute2 iputils-ping util-linux \
+                       snmpd snmp)";
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -45,27 +46,34 @@ struct Section {
 }
 
 /// Splits results.txt into its `=== BEGIN name ===` … `=== END name rc=N ===` sections.
+/// The guest writes a newline before every END line, so a body is its lines joined by
+/// newlines: exactly the command's output.
 fn parse_sections(text: &str) -> BTreeMap<String, Section> {
     let mut out = BTreeMap::new();
-    let mut current: Option<(String, String)> = None;
+    let mut current: Option<(String, Vec<&str>)> = None;
     for line in text.lines() {
         if let Some(name) = line
             .strip_prefix("=== BEGIN ")
             .and_then(|l| l.strip_suffix(" ==="))
         {
-            current = Some((name.to_string(), String::new()));
+            current = Some((name.to_string(), Vec::new()));
         } else if let Some(rest) = line.strip_prefix("=== END ") {
-            if let Some((name, body)) = current.take() {
+            if let Some((name, lines)) = current.take() {
                 let rc = rest
                     .strip_prefix(&format!("{name} rc="))
                     .and_then(|r| r.strip_suffix(" ==="))
                     .and_then(|r| r.parse().ok())
                     .unwrap_or(-1);
-                out.insert(name, Section { body, rc });
+                out.insert(
+                    name,
+                    Section {
+                        body: lines.join("\n"),
+                        rc,
+                    },
+                );
             }
-        } else if let Some((_, body)) = current.as_mut() {
-            body.push_str(line);
-            body.push('\n');
+        } else if let Some((_, lines)) = current.as_mut() {
+            lines.push(line);
         }
     }
     out
@@ -169,6 +177,32 @@ fn check(run: &Run) -> Vec<String> {
                 "agent binary did not run in the guest:\n{}",
                 s.body
             ));
+        }
+    }
+    if let Some(s) = need(&mut errs, "tools") {
+        // net-snmp runs; setpriv drops to nobody (the agent will run unprivileged).
+        if s.rc != 0 || !s.body.contains("NET-SNMP version") || !s.body.contains("65534") {
+            errs.push(format!("guest tools broken (rc {}):\n{}", s.rc, s.body));
+        }
+    }
+    if let Some(s) = need(&mut errs, "nobody.xfrm") {
+        if s.rc != 0 || !s.body.contains("SAD count 12") {
+            errs.push(format!(
+                "nobody with CAP_NET_ADMIN cannot dump SAs:\n{}",
+                s.body
+            ));
+        }
+    }
+    if let Some(s) = need(&mut errs, "snmpd.start") {
+        if s.rc != 0 || !s.body.contains("agentx socket /var/agentx/master") {
+            errs.push(format!("snmpd did not start as AgentX master:\n{}", s.body));
+        }
+    }
+    if let Some(s) = need(&mut errs, "snmp.ifName") {
+        for (name, ..) in TUNNELS {
+            if !s.body.contains(&format!("STRING: \"{name}\"")) {
+                errs.push(format!("snmpd IF-MIB ifName lacks {name}:\n{}", s.body));
+            }
         }
     }
     for (name, ..) in TUNNELS {
@@ -332,7 +366,7 @@ fn lab_tunnels_on_6_1_and_6_12() {
             "{prog} not found: the lab test needs QEMU and host tools; install with: {INSTALL}"
         );
     }
-    let timeout = std::env::var("VTI_LAB_TIMEOUT").unwrap_or_else(|_| "900".into());
+    let timeout = std::env::var("VTI_LAB_TIMEOUT").unwrap_or_else(|_| "300".into());
     let kernels: Vec<String> = std::env::var("VTI_LAB_KERNELS")
         .unwrap_or_else(|_| "6.1 6.12".into())
         .split([' ', ','])
@@ -393,12 +427,15 @@ fn lab_tunnels_on_6_1_and_6_12() {
 
 #[test]
 fn section_parser() {
-    let text = "=== BEGIN a ===\nx\ny\n=== END a rc=0 ===\nnoise\n=== BEGIN b.c ===\n=== END b.c rc=3 ===\n";
+    // As lib.sh writes them: output "x\ny\n", no output (rc 3), output "z" (no newline).
+    let text = "=== BEGIN a ===\nx\ny\n\n=== END a rc=0 ===\nnoise\n=== BEGIN b.c ===\n\n\
+                === END b.c rc=3 ===\n=== BEGIN d ===\nz\n=== END d rc=0 ===\n";
     let s = parse_sections(text);
     assert_eq!(s["a"].body, "x\ny\n");
     assert_eq!(s["a"].rc, 0);
     assert_eq!(s["b.c"].body, "");
     assert_eq!(s["b.c"].rc, 3);
+    assert_eq!(s["d"].body, "z");
 }
 
 #[test]

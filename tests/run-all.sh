@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(snmpd snmp snmptrapd smitools qemu-system-x86 busybox-static kmod cpio
+packages=(snmpd snmp snmptrapd smitools qemu-system-x86 busybox-static kmod cpio xz-utils
           iproute2 util-linux iputils-ping)
 missing=()
 for p in "${packages[@]}"; do
@@ -19,6 +19,13 @@ if ((${#missing[@]})); then
     [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
     "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
     "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+fi
+# The lab downloads Debian kernels with `apt-get download`: it needs package lists.
+if ! ls /var/lib/apt/lists/*Packages* >/dev/null 2>&1; then
+    echo "==> apt-get update (the QEMU lab fetches kernels through apt)"
+    sudo_cmd=()
+    [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+    "${sudo_cmd[@]}" apt-get update -qq
 fi
 # The packaged snmpd starts itself on install; our tests run private ones.
 if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet snmpd 2>/dev/null; then

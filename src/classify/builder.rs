@@ -10,6 +10,7 @@ use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
+use crate::classify::mapping::SaMapper;
 use crate::model::{
     Availability, Categories, Diagnosis, LinkStats, SaDirection, SaRow, SaSummary, Sample,
     SecurityAssociation, Snapshot, Tunnel, TunnelKind, TunnelRow,
@@ -84,14 +85,8 @@ impl SnapshotBuilder {
         self.poll_failures
     }
 
-    /// `owner_of` maps an SA to the ifindex of the tunnel that uses it (0 =
-    /// none); see `classify::mapping`.
-    pub fn build(
-        &mut self,
-        sample: Sample,
-        poll_interval_secs: u32,
-        owner_of: impl Fn(&[Tunnel], &SecurityAssociation) -> u32,
-    ) -> Snapshot {
+    /// Each SA is attached to the tunnel that uses it (`classify::mapping`).
+    pub fn build(&mut self, sample: Sample, poll_interval_secs: u32) -> Snapshot {
         let now = sample.taken_at;
         let present: HashSet<u32> = sample.tunnels.iter().map(|t| t.ifindex).collect();
         self.interfaces
@@ -101,7 +96,7 @@ impl SnapshotBuilder {
             Availability::Available(sas) => (sas, true),
             Availability::Unavailable(_) => (Vec::new(), false),
         };
-        let sa_rows = self.sa_rows(&sample.tunnels, &present, sas, owner_of);
+        let sa_rows = self.sa_rows(&sample.tunnels, &present, sas);
 
         let mut tunnels: Vec<TunnelRow> = sample
             .tunnels
@@ -235,13 +230,13 @@ impl SnapshotBuilder {
         tunnels: &[Tunnel],
         present: &HashSet<u32>,
         sas: Vec<SecurityAssociation>,
-        owner_of: impl Fn(&[Tunnel], &SecurityAssociation) -> u32,
     ) -> Vec<SaRow> {
+        let mapper = SaMapper::new(tunnels);
         let mut seen: HashMap<u32, SaNumbering> = HashMap::new();
         let mut rows: Vec<SaRow> = sas
             .into_iter()
             .map(|sa| {
-                let owner = owner_of(tunnels, &sa);
+                let owner = mapper.tunnel_of(&sa);
                 let key = (sa.dst, sa.spi, sa.proto);
                 let index = self.sa_rows.entry(owner).or_default().number(key);
                 let kept = seen.entry(owner).or_default();
@@ -342,13 +337,6 @@ mod tests {
         }
     }
 
-    fn by_if_id(tunnels: &[Tunnel], sa: &SecurityAssociation) -> u32 {
-        tunnels
-            .iter()
-            .find(|t| t.if_id.is_some() && t.if_id == sa.if_id)
-            .map_or(0, |t| t.ifindex)
-    }
-
     #[test]
     fn discontinuity_moves_on_recreate_and_counter_reset_only() {
         let t0 = Instant::now();
@@ -356,20 +344,16 @@ mod tests {
         let t2 = t1 + Duration::from_secs(10);
         let t3 = t2 + Duration::from_secs(10);
         let mut b = SnapshotBuilder::new();
-        let s = b.build(sample(t0, vec![tunnel(5, "x1", 10)], vec![]), 10, by_if_id);
+        let s = b.build(sample(t0, vec![tunnel(5, "x1", 10)], vec![]), 10);
         assert_eq!(s.tunnels[0].discontinuity_at, t0);
-        let s = b.build(sample(t1, vec![tunnel(5, "x1", 20)], vec![]), 10, by_if_id);
+        let s = b.build(sample(t1, vec![tunnel(5, "x1", 20)], vec![]), 10);
         assert_eq!(
             s.tunnels[0].discontinuity_at, t0,
             "counters grew: same base"
         );
-        let s = b.build(sample(t2, vec![tunnel(5, "x1", 3)], vec![]), 10, by_if_id);
+        let s = b.build(sample(t2, vec![tunnel(5, "x1", 3)], vec![]), 10);
         assert_eq!(s.tunnels[0].discontinuity_at, t2, "counters went backwards");
-        let s = b.build(
-            sample(t3, vec![tunnel(5, "other", 9)], vec![]),
-            10,
-            by_if_id,
-        );
+        let s = b.build(sample(t3, vec![tunnel(5, "other", 9)], vec![]), 10);
         assert_eq!(
             s.tunnels[0].discontinuity_at, t3,
             "ifindex reused by a new interface"
@@ -383,7 +367,7 @@ mod tests {
         let mut t = tunnel(5, "x1", 10);
         t.stats.tx_errors = 2;
         t.stats.tx_carrier_errors = 2;
-        let s = b.build(sample(t0, vec![t.clone()], vec![]), 10, by_if_id);
+        let s = b.build(sample(t0, vec![t.clone()], vec![]), 10);
         assert_eq!(
             s.tunnels[0].categories.carrier, 2,
             "first poll: kernel totals"
@@ -392,7 +376,7 @@ mod tests {
         t.stats.tx_errors = 5;
         t.stats.collisions = 3;
         let t1 = t0 + Duration::from_secs(10);
-        let s = b.build(sample(t1, vec![t.clone()], vec![]), 10, by_if_id);
+        let s = b.build(sample(t1, vec![t.clone()], vec![]), 10);
         let row = &s.tunnels[0];
         assert_eq!(
             (row.categories.carrier, row.categories.routing_loop),
@@ -402,7 +386,7 @@ mod tests {
         assert_eq!(row.last_error_at, Some(t1));
         t.stats = LinkStats::default();
         let t2 = t1 + Duration::from_secs(10);
-        let s = b.build(sample(t2, vec![t], vec![]), 10, by_if_id);
+        let s = b.build(sample(t2, vec![t], vec![]), 10);
         assert!(s.tunnels[0].categories.is_zero());
         assert_eq!(s.tunnels[0].discontinuity_at, t2);
         assert_eq!(s.tunnels[0].last_error_at, None);
@@ -423,7 +407,6 @@ mod tests {
                 ],
             ),
             10,
-            by_if_id,
         );
         let idx: Vec<_> = s
             .sas
@@ -442,7 +425,6 @@ mod tests {
                 ],
             ),
             10,
-            by_if_id,
         );
         let idx: Vec<_> = s.sas.iter().map(|r| (r.sa.spi, r.index)).collect();
         assert_eq!(idx, vec![(0x200, 2), (0x300, 3)]);
@@ -465,13 +447,12 @@ mod tests {
                 vec![sa(0x100, 99, SaDirection::Out)],
             ),
             10,
-            by_if_id,
         );
         assert_eq!(s.sas[0].tunnel_ifindex, 0);
         assert_eq!(s.tunnels[0].sa_summary.outbound, 0);
         let mut smp = sample(t0, vec![tunnel(5, "x1", 0)], vec![]);
         smp.sas = Availability::Unavailable("needs CAP_NET_ADMIN".into());
-        let s = b.build(smp, 10, by_if_id);
+        let s = b.build(smp, 10);
         assert!(!s.xfrm_available);
     }
 }

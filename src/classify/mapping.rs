@@ -20,6 +20,7 @@
 //!
 //! Classic vti on kernels ≤ 3.14 used the ikey for TX; not modelled.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 
 use crate::model::{Policy, PolicyDirection, SaDirection, SecurityAssociation, Tunnel, TunnelKind};
@@ -165,7 +166,74 @@ pub fn sa_tunnel(tunnels: &[Tunnel], sa: &SecurityAssociation) -> u32 {
 
 /// `sa_tunnel` for every SA, in the same order.
 pub fn map_sas(tunnels: &[Tunnel], sas: &[SecurityAssociation]) -> Vec<u32> {
-    sas.iter().map(|sa| sa_tunnel(tunnels, sa)).collect()
+    let mapper = SaMapper::new(tunnels);
+    sas.iter().map(|sa| mapper.tunnel_of(sa)).collect()
+}
+
+/// `sa_tunnel` for many SAs without comparing each SA with every tunnel
+/// (4,000 SAs × 1,000 tunnels per poll would be millions of comparisons):
+/// candidates come from the SA's if_id (xfrm) or its exact mark (vti/vti6);
+/// only masked or absent marks fall back to every keyed tunnel. The answer
+/// is the same as `sa_tunnel`'s, which stays the definition.
+pub struct SaMapper<'a> {
+    tunnels: &'a [Tunnel],
+    by_if_id: HashMap<u32, Vec<usize>>,
+    /// (direction, key) → vti/vti6 tunnels with that okey (Out) / ikey (In).
+    by_key: HashMap<(bool, u32), Vec<usize>>,
+    keyed: Vec<usize>,
+}
+
+impl<'a> SaMapper<'a> {
+    pub fn new(tunnels: &'a [Tunnel]) -> Self {
+        let mut m = SaMapper {
+            tunnels,
+            by_if_id: HashMap::new(),
+            by_key: HashMap::new(),
+            keyed: Vec::new(),
+        };
+        for (i, t) in tunnels.iter().enumerate() {
+            match t.kind {
+                TunnelKind::Xfrm => {
+                    if let Some(id) = t.if_id.filter(|&id| id != 0) {
+                        m.by_if_id.entry(id).or_default().push(i);
+                    }
+                }
+                TunnelKind::Vti | TunnelKind::Vti6 => {
+                    m.keyed.push(i);
+                    for dir in [SaDirection::Out, SaDirection::In] {
+                        let key = tunnel_key(t, dir);
+                        m.by_key
+                            .entry((dir == SaDirection::Out, key))
+                            .or_default()
+                            .push(i);
+                    }
+                }
+            }
+        }
+        m
+    }
+
+    pub fn tunnel_of(&self, sa: &SecurityAssociation) -> u32 {
+        let candidates: &[usize] = if !no_if_id(sa.if_id) {
+            self.by_if_id
+                .get(&sa.if_id.unwrap_or(0))
+                .map_or(&[], Vec::as_slice)
+        } else {
+            match sa.mark {
+                Some((value, u32::MAX)) => self
+                    .by_key
+                    .get(&(sa.direction == SaDirection::Out, value))
+                    .map_or(&[], Vec::as_slice),
+                _ => &self.keyed,
+            }
+        };
+        candidates
+            .iter()
+            .map(|&i| &self.tunnels[i])
+            .filter(|t| sa_fit(t, sa) == SaFit::Match)
+            .max_by_key(|t| (specificity(t), std::cmp::Reverse(t.ifindex)))
+            .map_or(0, |t| t.ifindex)
+    }
 }
 
 /// Whether `policy` is one the tunnel's traffic in `policy.direction` can
@@ -576,5 +644,60 @@ mod tests {
         );
         assert_eq!(p(8), TunnelPolicies::default());
         assert_eq!(tunnel_policies(&t[0], &[]), TunnelPolicies::default());
+    }
+
+    #[test]
+    fn indexed_mapper_agrees_with_the_definition() {
+        // Every combination of a small world: shared keys, wildcards,
+        // masked and absent marks, if_ids, both directions.
+        let addrs = [None, Some("192.0.2.1"), Some("192.0.2.2"), Some("0.0.0.0")];
+        let mut world = Vec::new();
+        let mut ifindex = 1;
+        for (i, local) in addrs.iter().enumerate() {
+            for remote in &addrs[i..] {
+                for key in [0, 5, 6] {
+                    world.push(vti(ifindex, *local, *remote, key, key));
+                    world.push(vti(ifindex + 1000, *local, *remote, key, key + 1));
+                    ifindex += 1;
+                }
+            }
+        }
+        world.push(vti6(ifindex, Some("2001:db8::1"), Some("2001:db8::2"), 5));
+        world.push(xfrmi(ifindex + 1, 5));
+        world.push(xfrmi(ifindex + 2, 7));
+        let endpoints = [
+            "192.0.2.1",
+            "192.0.2.2",
+            "0.0.0.0",
+            "2001:db8::1",
+            "2001:db8::2",
+        ];
+        let marks = [
+            None,
+            Some((5, u32::MAX)),
+            Some((6, u32::MAX)),
+            Some((4, 0xfe)),
+            Some((0, 0)),
+        ];
+        let mut checked = 0;
+        for dir in [SaDirection::Out, SaDirection::In] {
+            for src in endpoints {
+                for dst in endpoints {
+                    if src.contains(':') != dst.contains(':') {
+                        continue;
+                    }
+                    for mark in marks {
+                        for if_id in [None, Some(5), Some(7), Some(9)] {
+                            let mut s = sa(dir, src, dst, mark);
+                            s.if_id = if_id;
+                            let mapper = SaMapper::new(&world);
+                            assert_eq!(mapper.tunnel_of(&s), sa_tunnel(&world, &s), "{s:?}");
+                            checked += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert!(checked > 500);
     }
 }

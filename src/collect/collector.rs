@@ -105,7 +105,8 @@ impl NetlinkCollector {
         let (sas, policies) = self.xfrm_dumps().await;
 
         // Settle SA directions; the address dump is needed only for SAs
-        // without XFRMA_SA_DIR (every kernel before 6.10).
+        // without XFRMA_SA_DIR (all SAs before 6.10; after, those added
+        // without a direction, which is still most).
         let sas = match sas {
             Ok(dumped) => {
                 let local = if dumped.iter().any(|d| d.kernel_direction.is_none()) {
@@ -157,9 +158,8 @@ impl NetlinkCollector {
             Err(e @ DumpError::NotPermitted(_)) => Err(e.clone()),
             _ => conn.dump_policies().await,
         };
-        let fatal = [&sas.as_ref().err(), &policies.as_ref().err()]
-            .iter()
-            .any(|e| e.is_some_and(DumpError::is_fatal));
+        let fatal = sas.as_ref().err().is_some_and(DumpError::is_fatal)
+            || policies.as_ref().err().is_some_and(DumpError::is_fatal);
         if !fatal {
             self.xfrm = Some(conn);
         }
@@ -245,5 +245,38 @@ impl RouteConnection {
 impl Drop for RouteConnection {
     fn drop(&mut self) {
         self.task.abort();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn xfrm_problems_are_noted_once_per_change() {
+        let mut c = NetlinkCollector::new(CollectorOptions::default());
+        assert!(!c.kernel_release().is_empty());
+        c.note_xfrm_problem(None);
+        assert_eq!(c.xfrm_problem, None);
+        c.note_xfrm_problem(Some("EPERM"));
+        assert_eq!(c.xfrm_problem.as_deref(), Some("EPERM"));
+        c.note_xfrm_problem(Some("EPERM"));
+        assert_eq!(c.xfrm_problem.as_deref(), Some("EPERM"));
+        c.note_xfrm_problem(Some("timeout"));
+        assert_eq!(c.xfrm_problem.as_deref(), Some("timeout"));
+        c.note_xfrm_problem(None);
+        assert_eq!(c.xfrm_problem, None);
+    }
+
+    #[test]
+    fn directions_from_local_addresses() {
+        use crate::collect::xfrm_msg::{parse_sa, tests::keyed_sa_payload};
+        let dumped = parse_sa(&keyed_sa_payload()).unwrap();
+        // keyed_sa_payload is 192.0.2.1 -> 192.0.2.2.
+        let local: HashSet<IpAddr> = ["192.0.2.2".parse().unwrap()].into();
+        let sas = resolve_directions(vec![dumped.clone()], &local);
+        assert_eq!(sas[0].direction, crate::model::SaDirection::In);
+        let sas = resolve_directions(vec![dumped], &HashSet::new());
+        assert_eq!(sas[0].direction, crate::model::SaDirection::Out);
     }
 }

@@ -91,7 +91,20 @@ pub fn tunnel_from_link(msg: &LinkMessage, kernel: Option<KernelVersion>) -> Opt
     }
     // Without IFLA_STATS64 we have no counters at all: unavailable, not zero.
     t.error_counters_valid = have_stats && error_counters_valid(kind, kernel);
-    Some(t)
+    (!is_fallback_device(&t)).then_some(t)
+}
+
+/// ip_vti0 / ip6_vti0: the per-namespace catch-all devices the vti modules
+/// create for received packets that match no tunnel. They never carry
+/// outbound traffic of their own, and their key 0 would "match" every
+/// unmarked policy: not tunnels an operator configured.
+fn is_fallback_device(t: &Tunnel) -> bool {
+    let fallback_name = match t.kind {
+        TunnelKind::Vti => "ip_vti0",
+        TunnelKind::Vti6 => "ip6_vti0",
+        TunnelKind::Xfrm => return false,
+    };
+    t.name == fallback_name && t.local.is_none() && t.remote.is_none()
 }
 
 fn apply_vti(t: &mut Tunnel, attrs: &[InfoVti]) {
@@ -174,7 +187,7 @@ mod tests {
         buf.extend_from_slice(&(len as u16).to_ne_bytes());
         buf.extend_from_slice(&kind.to_ne_bytes());
         buf.extend_from_slice(value);
-        while buf.len() % 4 != 0 {
+        while !buf.len().is_multiple_of(4) {
             buf.push(0);
         }
     }

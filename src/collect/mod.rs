@@ -5,12 +5,14 @@
 //! - `addrs`: RTM_GETADDR dump → this namespace's addresses (SA direction).
 //! - `xfrm_msg`: key-free parsing of XFRM SA/policy dump entries.
 //! - `xfrm`: the NETLINK_XFRM connection and its dumps.
+//! - `codec`: the XFRM connection's netlink codec (never logs bytes).
 //! - `xfrm_stat`: /proc/net/xfrm_stat.
 //! - `kernel`: uname release and the version rules (≤5.10 xfrm counters).
 //! - `route_lookup`: `ip route get` for the diagnosis.
 //! - `collector`: `NetlinkCollector`, the `SampleSource` tying them together.
 
 pub mod addrs;
+pub mod codec;
 mod collector;
 pub mod kernel;
 pub mod links;

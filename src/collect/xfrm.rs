@@ -6,10 +6,11 @@ use std::time::Duration;
 use futures::channel::mpsc::UnboundedReceiver;
 use futures::StreamExt;
 use netlink_packet_core::{NetlinkMessage, NetlinkPayload, NLM_F_DUMP, NLM_F_REQUEST};
-use netlink_proto::sys::{protocols::NETLINK_XFRM, SocketAddr};
+use netlink_proto::sys::{protocols::NETLINK_XFRM, SocketAddr, TokioSocket};
 use netlink_proto::ConnectionHandle;
 use tokio::task::JoinHandle;
 
+use super::codec::KeySafeCodec;
 use super::xfrm_msg::{DumpedSa, XfrmDumpMessage};
 use crate::model::Policy;
 
@@ -53,7 +54,7 @@ impl fmt::Display for DumpError {
 }
 
 /// A NETLINK_XFRM socket kept open across polls; its I/O runs in a tokio
-/// task that is aborted on drop.
+/// task that is aborted on drop. Uses `KeySafeCodec`, which never logs bytes.
 pub struct XfrmConnection {
     handle: ConnectionHandle<XfrmDumpMessage>,
     task: JoinHandle<()>,
@@ -67,7 +68,9 @@ impl XfrmConnection {
     /// (EPROTONOSUPPORT). Must be called inside a tokio runtime.
     pub fn open(timeout: Duration) -> std::io::Result<XfrmConnection> {
         let (mut conn, handle, unsolicited) =
-            netlink_proto::new_connection::<XfrmDumpMessage>(NETLINK_XFRM)?;
+            netlink_proto::new_connection_with_codec::<XfrmDumpMessage, TokioSocket, KeySafeCodec>(
+                NETLINK_XFRM,
+            )?;
         // Deliver NLMSG_DONE so a complete dump can be told apart from a
         // connection that died half-way.
         conn.set_forward_done(true);

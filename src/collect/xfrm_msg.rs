@@ -330,7 +330,7 @@ pub(crate) mod tests {
         buf.extend_from_slice(&(len as u16).to_ne_bytes());
         buf.extend_from_slice(&kind.to_ne_bytes());
         buf.extend_from_slice(value);
-        while buf.len() % 4 != 0 {
+        while !buf.len().is_multiple_of(4) {
             buf.push(0);
         }
     }

@@ -45,8 +45,14 @@ impl SampleSource for FixtureSource {
 
 pub fn tunnel(ifindex: u32, name: &str, kind: TunnelKind) -> Tunnel {
     let (local, remote) = match kind {
-        TunnelKind::Vti => (Some("192.0.2.1".parse().unwrap()), Some("198.51.100.7".parse().unwrap())),
-        TunnelKind::Vti6 => (Some("2001:db8::1".parse().unwrap()), Some("2001:db8::7".parse().unwrap())),
+        TunnelKind::Vti => (
+            Some("192.0.2.1".parse().unwrap()),
+            Some("198.51.100.7".parse().unwrap()),
+        ),
+        TunnelKind::Vti6 => (
+            Some("2001:db8::1".parse().unwrap()),
+            Some("2001:db8::7".parse().unwrap()),
+        ),
         TunnelKind::Xfrm => (None, None),
     };
     let keyed = kind != TunnelKind::Xfrm;
@@ -81,7 +87,10 @@ pub fn tunnel(ifindex: u32, name: &str, kind: TunnelKind) -> Tunnel {
 }
 
 pub fn sa(spi: u32, src: &str, dst: &str, direction: SaDirection) -> SecurityAssociation {
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
     SecurityAssociation {
         spi,
         proto: 50,
@@ -150,5 +159,20 @@ pub fn three_tunnels() -> FixtureData {
             ("XfrmOutNoStates".into(), 12),
             ("XfrmOutBundleGenError".into(), 3),
         ],
+    }
+}
+
+impl Lookups for FixtureSource {
+    async fn route_to(
+        &mut self,
+        _dst: std::net::IpAddr,
+        _src: Option<std::net::IpAddr>,
+        _mark: u32,
+    ) -> Option<RouteAnswer> {
+        None
+    }
+
+    async fn default_out_blocks(&mut self) -> Option<bool> {
+        None
     }
 }

@@ -8,6 +8,7 @@
 
 #![allow(dead_code)]
 
+pub mod agent;
 pub mod fixture;
 
 use std::fs;
@@ -63,9 +64,13 @@ fn require(binary: &str) {
 
 impl Snmpd {
     pub fn start(listen: AgentxListen) -> Snmpd {
+        Self::start_at(listen, tempfile::tempdir().expect("tempdir"))
+    }
+
+    /// With the AgentX socket (for `Unix`) and files in `dir`.
+    pub fn start_at(listen: AgentxListen, dir: tempfile::TempDir) -> Snmpd {
         require("snmpd");
         require("snmpget");
-        let dir = tempfile::tempdir().expect("tempdir");
         let master = match &listen {
             AgentxListen::Unix => format!("unix:{}", dir.path().join("master").display()),
             AgentxListen::Tcp(port) => format!("tcp:127.0.0.1:{port}"),

@@ -26,8 +26,9 @@ while [ $# -gt 0 ]; do
 done
 log() { echo "build-initramfs: $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
-[ -n "$kdir" ] && [ -n "$agent" ] && [ -n "$scenario" ] && [ -n "$out" ] ||
+if [ -z "$kdir" ] || [ -z "$agent" ] || [ -z "$scenario" ] || [ -z "$out" ]; then
     die "usage: build-initramfs.sh --kernel-dir DIR --agent BIN --scenario SCRIPT --out FILE"
+fi
 [ -f "$kdir/.complete" ] || die "$kdir is not a kernel fetched by fetch-kernel.sh"
 [ -x "$agent" ] || die "agent binary $agent not found or not executable"
 [ -f "$scenario" ] || die "scenario $scenario not found"
@@ -41,6 +42,7 @@ host_bins=(
     /usr/bin/kmod                        # kmod (/sbin/modprobe for request_module)
     /usr/bin/setpriv                     # util-linux
     /usr/sbin/snmpd                      # snmpd
+    /usr/sbin/snmptrapd                  # snmptrapd (notifications: alarms part, demo)
     /usr/bin/snmpget /usr/bin/snmpgetnext /usr/bin/snmpwalk /usr/bin/snmpbulkwalk  # snmp
 )
 missing=()
@@ -50,12 +52,12 @@ command -v cpio >/dev/null || missing+=(cpio)
 command -v depmod >/dev/null || missing+=(kmod)
 command -v xz >/dev/null || missing+=(xz-utils)
 if [ ${#missing[@]} -gt 0 ]; then
-    die "missing on the host: ${missing[*]}; install with: apt-get install -y busybox-static iproute2 iputils-ping kmod util-linux snmpd snmp cpio xz-utils"
+    die "missing on the host: ${missing[*]}; install with tests/lab/install-deps.sh (apt-get install -y busybox-static iproute2 iputils-ping kmod util-linux snmpd snmptrapd snmp cpio xz-utils)"
 fi
 
-# Modules loaded by /init; modprobe resolves their dependencies. Whole directories are
-# shipped for crypto (the kernel request_module()s algorithms by alias when an SA is
-# added) and net/sched (qdiscs for fault scenarios).
+# Modules shipped with their dependencies (resolved here; /init loads the main ones).
+# Whole directories are shipped for crypto (the kernel request_module()s algorithms by
+# alias when an SA is added) and net/sched (qdiscs for fault scenarios).
 modules=(veth ip_vti ip6_vti xfrm_interface esp4 esp6 xfrm_user xfrm4_tunnel xfrm6_tunnel
          ip6_tunnel tunnel4 tunnel6 authenc echainiv seqiv)
 mod_dirs=(kernel/crypto kernel/arch/x86/crypto kernel/lib/crypto kernel/net/sched)
@@ -65,6 +67,9 @@ copy_with_libs() { # STAGE FILE [DEST]
     local stage=$1 f=$2 dest=${3:-$2} lib
     mkdir -p "$stage$(dirname "$dest")"
     cp -L "$f" "$stage$dest"
+    if ldd "$f" 2>/dev/null | grep -q 'not found'; then
+        die "$f needs libraries missing on the host: $(ldd "$f" | grep 'not found' | tr -s ' \t\n' ' ')"
+    fi
     ldd "$f" 2>/dev/null | awk '/=> \//{print $3} /^\t\/.*ld-linux/{print $1}' |
     while read -r lib; do
         # Canonical directory (/lib -> /usr/lib on usrmerged hosts): an archive entry

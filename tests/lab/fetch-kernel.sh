@@ -52,8 +52,9 @@ if [ -z "$pkg" ]; then
     # No package lists (offline, no apt-get update): reuse the newest cached kernel.
     cached=$(find "$kdir_root" -mindepth 1 -maxdepth 1 -type d -name "$series.*" -printf '%f\n' |
              sort -V | tail -n1)
-    [ -n "$cached" ] && [ -f "$kdir_root/$cached/.complete" ] ||
+    if [ -z "$cached" ] || [ ! -f "$kdir_root/$cached/.complete" ]; then
         die "no linux-image-$series.*-cloud-amd64 package known to apt and none cached; run: apt-get update"
+    fi
     log "apt knows no package; reusing cached $cached"
     echo "$kdir_root/$cached"
     exit 0
@@ -69,12 +70,12 @@ fi
 log "downloading $pkg"
 tmp=$(mktemp -d "$kdir_root/.tmp.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
+chown _apt "$tmp" 2>/dev/null || true  # apt downloads as _apt when it can
 (cd "$tmp" && apt-get download -q "$pkg" >&2) ||
     die "apt-get download $pkg failed (run apt-get update?)"
 deb=$(ls "$tmp"/*.deb)
 mkdir -p "$tmp/root"
 dpkg -x "$deb" "$tmp/root"
-# Drop what the guest never needs (signed image copies of firmware-related dirs etc.)
 vmlinuz=$tmp/root/boot/vmlinuz-$kver
 [ -f "$vmlinuz" ] || die "no /boot/vmlinuz-$kver in $pkg"
 [ -d "$tmp/root/lib/modules/$kver" ] || die "no /lib/modules/$kver in $pkg"

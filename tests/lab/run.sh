@@ -7,13 +7,20 @@
 #
 # DIR gets: console.log (ttyS0: kernel + scenario stdout/stderr), results.txt (ttyS1:
 # "=== BEGIN name ===" ... "=== END name rc=N ===" sections, then "=== DONE rc=N ..."),
-# initramfs.cpio and meta (kernel, accel, wall seconds, exit status).
+# qemu.log, initramfs.cpio and meta (kernel, accel, seconds, status).
 # Exit: 0 scenario passed; 1 scenario exited non-zero (results complete); 3 boot failure,
 # crash or timeout (console tail printed); 2 usage or host setup error.
-# Env: VTI_LAB_ACCEL (default for --accel), VTI_LAB_CACHE (see fetch-kernel.sh).
+# Env: VTI_LAB_ACCEL (default for --accel, itself defaulting to auto), VTI_LAB_CACHE.
+#
+# --accel auto uses KVM only if a probe guest boots under it: /dev/kvm can exist and open
+# while every guest dies at once with "KVM internal error ... emulation failure" (as on
+# this project's nested-virtualisation machines, where QEMU then pauses the guest instead
+# of exiting). The verdict is cached per host in the cache directory.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+cache=${VTI_LAB_CACHE:-$repo/.lab-cache}
 series='' agent='' scenario='' out='' timeout_s=600 accel=${VTI_LAB_ACCEL:-auto} mem=512 verbose=0
 while [ $# -gt 0 ]; do
     case $1 in
@@ -33,57 +40,102 @@ if [ -z "$series" ] || [ -z "$agent" ] || [ -z "$scenario" ] || [ -z "$out" ]; t
     echo "usage: run.sh --kernel 6.1|6.12 --agent BIN --scenario SCRIPT --out DIR [--timeout SECS] [--accel auto|kvm|tcg]" >&2
     exit 2
 fi
+case $accel in auto|kvm|tcg) ;; *) log "ERROR: --accel must be auto, kvm or tcg"; exit 2 ;; esac
 qemu=$(command -v qemu-system-x86_64 || true)
 if [ -z "$qemu" ]; then
-    log "ERROR: qemu-system-x86_64 not found; install with: apt-get install -y qemu-system-x86"
+    log "ERROR: qemu-system-x86_64 not found; install with tests/lab/install-deps.sh (apt-get install -y qemu-system-x86)"
     exit 2
 fi
 
 t0=$(date +%s.%N)
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
-rm -f "$out"/{console.log,results.txt,meta}
+rm -f "$out"/{console.log,results.txt,qemu.log,meta}
 
 kdir=$("$here/fetch-kernel.sh" "$series" | tail -n1) || { log "ERROR: fetching kernel $series failed"; exit 2; }
 kver=$(cat "$kdir/version")
 "$here/build-initramfs.sh" --kernel-dir "$kdir" --agent "$agent" --scenario "$scenario" \
     --out "$out/initramfs.cpio" || { log "ERROR: building the initramfs failed"; exit 2; }
 
-kvm_works() {
-    [ -r /dev/kvm ] && [ -w /dev/kvm ] || return 1
-    echo quit | timeout 20 "$qemu" -accel kvm -machine none -nodefaults -display none \
-        -monitor stdio >/dev/null 2>&1
-}
-case $accel in
-    auto) if kvm_works; then accel=kvm; else accel=tcg; fi ;;
-    kvm|tcg) ;;
-    *) log "ERROR: --accel must be auto, kvm or tcg"; exit 2 ;;
-esac
-if [ "$accel" = kvm ]; then cpu=host; else cpu=max; fi
-
 append="console=ttyS0 panic=-1 oops=panic rdinit=/init"
 [ "$verbose" = 1 ] || append="$append quiet"
 
+qpid=''
+# shellcheck disable=SC2317 # called from the traps
+cleanup() { [ -z "$qpid" ] || kill "$qpid" 2>/dev/null || true; }
+trap cleanup EXIT
+trap 'cleanup; exit 130' INT TERM
+
+# boot ACCEL DIR TIMEOUT [APPEND...] — run QEMU until it exits; console.log, results.txt
+# and qemu.log in DIR. Sets qrc: QEMU's exit code, 124/137 timed out, 99 KVM failed.
+boot() {
+    local accel=$1 dir=$2 limit=$3 cpu=max
+    shift 3
+    [ "$accel" = kvm ] && cpu=host
+    rm -f "$dir"/{console.log,results.txt,qemu.log}
+    timeout -k 10 "$limit" "$qemu" \
+        -accel "$accel" -cpu "$cpu" -machine pc -smp 1 -m "$mem" \
+        -nodefaults -no-user-config -display none -nic none -no-reboot \
+        -kernel "$kdir/vmlinuz" -initrd "$out/initramfs.cpio" -append "$append $*" \
+        -chardev file,id=con,path="$dir/console.log" -serial chardev:con \
+        -chardev file,id=res,path="$dir/results.txt" -serial chardev:res \
+        </dev/null >"$dir/qemu.log" 2>&1 &
+    qpid=$!
+    while kill -0 "$qpid" 2>/dev/null; do
+        if [ "$accel" = kvm ] && grep -q 'KVM internal error' "$dir/qemu.log" 2>/dev/null; then
+            kill "$qpid" 2>/dev/null; wait "$qpid" 2>/dev/null || true
+            qpid='' qrc=99
+            return
+        fi
+        sleep 0.5
+    done
+    set +e
+    wait "$qpid"
+    qrc=$?
+    set -e
+    qpid=''
+}
+
+# kvm_usable — cached verdict of a probe boot (init exits at once with lab.probe).
+kvm_usable() {
+    [ -r /dev/kvm ] && [ -w /dev/kvm ] || return 1
+    local key verdict probe
+    key=$( { uname -r; "$qemu" --version | head -n1; grep -m1 'model name' /proc/cpuinfo; } |
+           sha256sum | cut -c1-16)
+    verdict=$cache/accel-probe-$key
+    mkdir -p "$cache"
+    (
+        flock 9
+        [ -f "$verdict" ] && exit 0
+        probe=$(mktemp -d)
+        boot kvm "$probe" 15 lab.probe
+        if grep -q '^=== DONE rc=0' "$probe/results.txt" 2>/dev/null; then
+            echo kvm > "$verdict"
+        else
+            echo tcg > "$verdict"
+            log "KVM probe failed (qemu rc=$qrc: $(head -n1 "$probe/qemu.log")); using TCG"
+        fi
+        rm -rf "$probe"
+    ) 9>"$cache/accel-probe.lock"
+    [ "$(cat "$verdict")" = kvm ]
+}
+
+if [ "$accel" = auto ]; then
+    if kvm_usable; then accel=kvm; else accel=tcg; fi
+fi
+
 log "booting $kver ($accel, timeout ${timeout_s}s)"
 t1=$(date +%s.%N)
-set +e
-timeout -k 10 "$timeout_s" "$qemu" \
-    -accel "$accel" -cpu "$cpu" -machine pc -smp 1 -m "$mem" \
-    -nodefaults -no-user-config -display none -nic none -no-reboot \
-    -kernel "$kdir/vmlinuz" -initrd "$out/initramfs.cpio" -append "$append" \
-    -chardev file,id=con,path="$out/console.log" -serial chardev:con \
-    -chardev file,id=res,path="$out/results.txt" -serial chardev:res \
-    </dev/null >"$out/qemu.log" 2>&1
-qrc=$?
-set -e
+boot "$accel" "$out" "$timeout_s"
 t2=$(date +%s.%N)
 boot_s=$(awk "BEGIN{printf \"%.1f\", $t2 - $t1}")
 total_s=$(awk "BEGIN{printf \"%.1f\", $t2 - $t0}")
 
 done_line=$(grep -a '^=== DONE rc=' "$out/results.txt" 2>/dev/null | tail -n1 || true)
-status=ok
 if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
     status="timeout after ${timeout_s}s"
+elif [ "$qrc" = 99 ]; then
+    status="KVM internal error (use --accel tcg)"
 elif [ -z "$done_line" ]; then
     status="no DONE marker (qemu rc=$qrc: boot failure or guest crash)"
 elif [ "$done_line" != "${done_line#=== DONE rc=0 }" ]; then

@@ -356,7 +356,7 @@ mod tests {
                 assert!(Pdu::decode(&full[..cut]).is_err(), "cut at {cut}");
                 // Also with the header agreeing on the shorter payload, so the
                 // body decoder itself meets the end.
-                if cut >= HEADER_LEN && (cut - HEADER_LEN) % 4 == 0 && cut < full.len() {
+                if cut >= HEADER_LEN && (cut - HEADER_LEN).is_multiple_of(4) && cut < full.len() {
                     let mut short = full[..cut].to_vec();
                     let len = (cut - HEADER_LEN) as u32;
                     short[16..20].copy_from_slice(&len.to_be_bytes());

@@ -3,9 +3,11 @@
 #
 # Results: every `section NAME CMD...` writes, to fd 3 (the results serial port),
 #     === BEGIN NAME ===
-#     <stdout+stderr of CMD>
+#     <stdout+stderr of CMD, streamed as it comes>
 #     === END NAME rc=<exit code> ===
-# Section names are unique within a run by convention (the host parser keys on them).
+# A newline is always written before the END line, so END starts a line even when the
+# output does not end with one: the body is exactly what lies between the BEGIN line and
+# that newline. Section names are unique within a run (the host parser keys on them).
 #
 # Tunnel helpers act on the namespace in $NS (default "left"). Each tunnel is set up by
 # a *_pair helper on both sides: "left" (where the agent runs) and "right" (the peer),
@@ -21,7 +23,7 @@ tc() { /usr/sbin/tc "$@"; }
 ping() { /usr/bin/ping "$@"; }
 modprobe() { /usr/sbin/modprobe "$@"; }
 setpriv() { /usr/bin/setpriv "$@"; }
-# Documentation-range keys: deterministic, never used for anything real.
+# ESP algorithms of every SA (keys come from key_hex: deterministic, lab-only).
 ENC_ALG='cbc(aes)'
 AUTH_ALG='hmac(sha256)'
 
@@ -34,12 +36,12 @@ section() {
     echo "=== BEGIN $name ===" >&3
     "$@" >&3 2>&1
     rc=$?
-    echo "=== END $name rc=$rc ===" >&3
+    printf '\n=== END %s rc=%s ===\n' "$name" "$rc" >&3
     return $rc
 }
 # section_begin NAME / section_end [RC] — for sections built from several commands.
 section_begin() { LAB_SECTION=$1; echo "=== BEGIN $1 ===" >&3; }
-section_end() { echo "=== END $LAB_SECTION rc=${1:-0} ===" >&3; }
+section_end() { printf '\n=== END %s rc=%s ===\n' "$LAB_SECTION" "${1:-0}" >&3; }
 
 # run CMD... — log and run a command (to the console), abort the scenario on failure.
 run() {
@@ -271,4 +273,99 @@ std_topology() {
     vti_pair vti62 2001:db8::3 2001:db8::4 22 2001:db8:22::1 2001:db8:22::2 0x1022 0x2022
     xfrm_pair xfrm1 31 192.0.2.5 192.0.2.6 198.51.100.9 198.51.100.10 0x1031 0x2031 ul ul
     xfrm_pair xfrm2 32 2001:db8::5 2001:db8::6 2001:db8:32::1 2001:db8:32::2 0x1032 0x2032
+}
+
+# ---- net-snmp --------------------------------------------------------------------------
+
+# start_snmpd NS — snmpd in namespace NS as the AgentX master: SNMP on udp
+# 127.0.0.1:161 (v2c community "public", read-only), AgentX on unix:/var/agentx/master
+# (mode 0777, so an agent run as nobody via setpriv can connect). Log /tmp/snmpd.NS.log,
+# pid /run/snmpd.NS.pid. Waits until it answers (≤ 20 s); returns non-zero otherwise.
+# Extra snmpd.conf lines can be passed in $SNMPD_EXTRA_CONF. No MIB files are loaded
+# (Debian ships the IETF MIBs only in non-free snmp-mibs-downloader): use numeric OIDs.
+start_snmpd() {
+    local n=$1 conf=/tmp/snmpd.$1.conf i=0
+    mkdir -p /var/agentx "/tmp/snmp.$n"
+    cat >"$conf" <<CONF
+master agentx
+agentXSocket unix:/var/agentx/master
+agentXPerms 0777 0777
+agentaddress udp:127.0.0.1:161
+rocommunity public 127.0.0.1
+sysDescr vti-agentx lab $(uname -r)
+${SNMPD_EXTRA_CONF:-}
+CONF
+    SNMP_PERSISTENT_DIR=/tmp/snmp.$n nsx "$n" /usr/sbin/snmpd -C -c "$conf" -m '' \
+        -Lf "/tmp/snmpd.$n.log" -p "/run/snmpd.$n.pid" || return 1
+    while [ $i -lt 40 ]; do
+        # sysUpTime.0
+        if NS=$n snmp snmpget .1.3.6.1.2.1.1.3.0 >/dev/null 2>&1; then
+            echo "snmpd answering in $n"
+            [ -S /var/agentx/master ] && echo "agentx socket /var/agentx/master"
+            return 0
+        fi
+        sleep 0.5
+        i=$((i + 1))
+    done
+    cat "/tmp/snmpd.$n.log"
+    return 1
+}
+
+# stop_snmpd NS
+stop_snmpd() { [ -f "/run/snmpd.$1.pid" ] && kill "$(cat "/run/snmpd.$1.pid")"; }
+
+# snmp CMD ARGS... — a net-snmp client (snmpget, snmpgetnext, snmpwalk, snmpbulkwalk)
+# against the snmpd of namespace $NS: v2c/public, numeric OIDs (-On, no MIBs loaded),
+# e.g. `snmp snmpbulkwalk .1.3.6.1.2.1.31.1.1.1.1` (IF-MIB::ifName).
+snmp() {
+    local cmd=$1; shift
+    nsx "$NS" "/usr/bin/$cmd" -v2c -c public -t 2 -r 1 -m '' -On 127.0.0.1 "$@"
+}
+
+# ---- unprivileged and background processes -------------------------------------------
+
+# setpriv_args [--net-admin] — setpriv options for uid/gid 65534 with no groups; with
+# --net-admin, CAP_NET_ADMIN kept as an ambient capability (XFRM netlink needs it).
+setpriv_args() {
+    echo "--reuid=65534 --regid=65534 --clear-groups"
+    if [ "${1:-}" = --net-admin ]; then
+        echo "--inh-caps=+net_admin --ambient-caps=+net_admin"
+    fi
+}
+
+# nobody NS [--net-admin] CMD... — run CMD in namespace NS as nobody (see setpriv_args).
+nobody() {
+    local n=$1 args
+    shift
+    args=$(setpriv_args "${1:-}")
+    [ "${1:-}" = --net-admin ] && shift
+    # shellcheck disable=SC2086
+    nsx "$n" /usr/bin/setpriv $args "$@"
+}
+
+# bg_start NAME NS [--nobody|--nobody-net-admin] CMD... — start CMD in namespace NS in
+# the background (as nobody if asked); output to /tmp/NAME.log, pid to /run/NAME.pid.
+bg_start() {
+    local name=$1 n=$2 priv=''
+    shift 2
+    case ${1:-} in
+        --nobody) priv="/usr/bin/setpriv $(setpriv_args)"; shift ;;
+        --nobody-net-admin) priv="/usr/bin/setpriv $(setpriv_args --net-admin)"; shift ;;
+    esac
+    log "+ [$name in $n] $priv $*"
+    # exec all the way down, so the pid is CMD's own (ip netns exec and setpriv exec too).
+    # shellcheck disable=SC2086
+    (exec /usr/sbin/ip netns exec "$n" $priv "$@") >"/tmp/$name.log" 2>&1 &
+    echo $! >"/run/$name.pid"
+}
+
+# bg_stop NAME — SIGTERM, wait up to 5 s, then SIGKILL; returns the process's exit
+# status (143 = ended by SIGTERM).
+bg_stop() {
+    local pid i=0
+    pid=$(cat "/run/$1.pid" 2>/dev/null) || return 0
+    kill "$pid" 2>/dev/null
+    while kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+    kill -9 "$pid" 2>/dev/null
+    wait "$pid"
 }

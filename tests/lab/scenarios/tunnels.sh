@@ -1,11 +1,14 @@
 #!/bin/sh
 # Smoke scenario: the standard topology (six tunnels: 2 vti, 2 vti6, 2 xfrm, mirrored in a
-# peer namespace with real ESP SAs), three pings through each tunnel, then the dumps the
-# host-side test asserts on. Later steps (faults, agent + snmpd) append after "dumps".
+# peer namespace with real ESP SAs), three pings through each tunnel, the dumps the
+# host-side test asserts on, then snmpd (AgentX master) answering in the left namespace.
+# Later steps (faults, the agent under snmpd) append at the end.
 # shellcheck source=../guest/lib.sh disable=SC1091
 . /lab/lib.sh
 
 section agent.version sh -c 'vti-agentx --version || true'
+section tools sh -c '/usr/sbin/snmpd -v | grep version; /usr/bin/snmpwalk -V;
+    /usr/bin/setpriv --reuid=65534 --regid=65534 --clear-groups /usr/bin/id -u'
 
 std_topology
 
@@ -17,4 +20,13 @@ done
 
 NS=left dump_state left
 NS=right dump_state right
+# What the agent will run as: nobody keeping CAP_NET_ADMIN can dump the SAs.
+section nobody.xfrm nobody left --net-admin /usr/sbin/ip xfrm state count || failed=1
+
+# net-snmp in the agent's namespace: IF-MIB sees the tunnels.
+if section snmpd.start start_snmpd left; then
+    NS=left section snmp.ifName snmp snmpbulkwalk .1.3.6.1.2.1.31.1.1.1.1 || failed=1
+else
+    failed=1
+fi
 exit $failed
