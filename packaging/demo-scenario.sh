@@ -45,15 +45,16 @@ ip -n left route add 192.0.2.2/32 dev vti1
 # Fault 3: vti61's MTU raised above what the underlay can carry after ESP.
 ip -n left link set vti61 mtu 1500
 
-# Traffic while `show` takes its two readings.
+# Traffic while `show` takes its two readings (-W 1: failing pings give up fast).
 ( for i in 1 2 3 4 5 6; do
-    ping_from left 198.51.100.10 1 >/dev/null
-    ping_from left 198.51.100.2 1 >/dev/null
-    ping_from left 2001:db8:21::2 1 -s 1452 -M do >/dev/null
+    ping_from left 198.51.100.10 1 -W 1 >/dev/null
+    ping_from left 198.51.100.2 1 -W 1 >/dev/null
+    ping_from left 2001:db8:21::2 1 -W 1 -s 1452 -M do >/dev/null 2>&1
     sleep 0.3
   done ) &
+traffic=$!
 nsx left vti-agentx show --wait 2 >/tmp/show.txt 2>&1
-wait
+wait "$traffic"
 sleep 2
 section demo.show cat /tmp/show.txt
 NS=left section demo.walk snmp snmpwalk "$ROOT"
