@@ -607,10 +607,11 @@ fn a_notification_raised_while_snmpd_is_down_arrives_after_it_restarts() {
 #[test]
 fn alarm_table_shows_thresholds_state_delta_and_events() {
     let rig = Rig::start(|a| {
-        a.categories.carrier = threshold(2, 4, 1);
+        // A long interval: the walk below sees the rising alarm's delta.
+        a.categories.carrier = threshold(6, 4, 1);
         a.overrides = toml::from_str::<AlarmConfig>(
             "[[override]]\ntunnels = \"vti6*\"\ncategory = \"carrier\"\nrising = 9\n\
-             falling = 3\ninterval_secs = 5\n",
+             falling = 3\ninterval_secs = 8\n",
         )
         .unwrap()
         .overrides;
@@ -629,7 +630,7 @@ fn alarm_table_shows_thresholds_state_delta_and_events() {
     // vti1 carrier: the category's thresholds, a rising alarm outstanding.
     assert_eq!(
         get(alarm_col::INTERVAL, VTI1, CARRIER),
-        pair("Gauge32", "2")
+        pair("Gauge32", "6")
     );
     assert_eq!(
         get(alarm_col::RISING_THRESHOLD, VTI1, CARRIER),
@@ -661,7 +662,7 @@ fn alarm_table_shows_thresholds_state_delta_and_events() {
     // vti6x carrier: the glob override; quiet, armed for rising.
     assert_eq!(
         get(alarm_col::INTERVAL, VTI6, CARRIER),
-        pair("Gauge32", "5")
+        pair("Gauge32", "8")
     );
     assert_eq!(
         get(alarm_col::RISING_THRESHOLD, VTI6, CARRIER),
