@@ -561,6 +561,51 @@ fn losing_and_regaining_the_outbound_sa_sends_sa_down_and_sa_up() {
 }
 
 #[test]
+fn an_sa_near_its_hard_expiry_sends_one_vti_sa_expiring() {
+    // vti1's only outbound SA hard-expires in ~100 s (added 3500 s ago,
+    // hard lifetime 3600 s); the others have ~3500 s left.
+    let mut data = three_tunnels();
+    for sa in data.sas.iter_mut().filter(|s| s.spi == 0x1001) {
+        sa.current.add_time -= 3400;
+    }
+    let rig = Rig::start_full(data, |_| {}, &[], |a| a.sa_expiring_margin_secs = 300);
+    let got = rig.trapd.wait_for(
+        &trap_oid(notification::SA_EXPIRING),
+        1,
+        Duration::from_secs(10),
+    );
+    let t = &got[0];
+    assert_eq!(
+        objects(t),
+        [
+            if_obj(if_col::NAME, VTI1),
+            if_obj(if_col::SECONDS_TO_HARD_EXPIRY, VTI1)
+        ]
+    );
+    assert_eq!(typed(t, &if_obj(if_col::NAME, VTI1)), ("STRING", "vti1"));
+    let (kind, secs) = typed(t, &if_obj(if_col::SECONDS_TO_HARD_EXPIRY, VTI1));
+    let secs: i64 = secs.parse().unwrap();
+    assert_eq!(kind, "INTEGER");
+    assert!((80..=100).contains(&secs), "{secs}");
+    // Warned once per SA lifetime; a rekey (a newer outbound SA) is quiet.
+    rig.wait_polls(2);
+    rig.source.update(|d| {
+        let mut fresh = d.sas.iter().find(|s| s.spi == 0x1001).unwrap().clone();
+        fresh.spi = 0x1003;
+        fresh.current.add_time += 3400;
+        d.sas.push(fresh);
+    });
+    rig.wait_polls(2);
+    let kinds: Vec<String> = rig.ours().iter().map(|t| t.trap_oid().into()).collect();
+    assert_eq!(
+        kinds,
+        [trap_oid(notification::SA_EXPIRING)],
+        "{}",
+        rig.context()
+    );
+}
+
+#[test]
 fn a_notification_raised_while_snmpd_is_down_arrives_after_it_restarts() {
     let mut rig = Rig::start(|a| a.categories.carrier = threshold(1, 1, 0));
     rig.wait_polls(1);
