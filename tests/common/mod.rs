@@ -10,6 +10,7 @@
 
 pub mod agent;
 pub mod fixture;
+pub mod trapd;
 
 use std::fs;
 use std::net::UdpSocket;
@@ -33,6 +34,8 @@ pub struct Snmpd {
     /// What to pass to `vti-agentx --master`.
     pub master: String,
     listen: AgentxListen,
+    /// Lines appended to every snmpd.conf written (e.g. `trap2sink …`).
+    extra_conf: Vec<String>,
     child: Option<Child>,
     starts: u32,
 }
@@ -67,8 +70,21 @@ impl Snmpd {
         Self::start_at(listen, tempfile::tempdir().expect("tempdir"))
     }
 
+    /// With extra snmpd.conf lines, e.g. `trap2sink 127.0.0.1:PORT public`.
+    pub fn start_with(listen: AgentxListen, extra_conf: &[String]) -> Snmpd {
+        Self::start_full(
+            listen,
+            tempfile::tempdir().expect("tempdir"),
+            extra_conf.to_vec(),
+        )
+    }
+
     /// With the AgentX socket (for `Unix`) and files in `dir`.
     pub fn start_at(listen: AgentxListen, dir: tempfile::TempDir) -> Snmpd {
+        Self::start_full(listen, dir, Vec::new())
+    }
+
+    fn start_full(listen: AgentxListen, dir: tempfile::TempDir, extra_conf: Vec<String>) -> Snmpd {
         require("snmpd");
         require("snmpget");
         let master = match &listen {
@@ -80,6 +96,7 @@ impl Snmpd {
             port: free_udp_port(),
             master,
             listen,
+            extra_conf,
             child: None,
             starts: 0,
         };
@@ -101,11 +118,15 @@ impl Snmpd {
             AgentxListen::Unix => self.master.clone(),
             AgentxListen::Tcp(port) => format!("tcp:127.0.0.1:{port}"),
         };
-        let conf = format!(
+        let mut conf = format!(
             "master agentx\nagentXSocket {socket}\nagentXPerms 0660 0770\n\
              rocommunity public 127.0.0.1\nagentaddress udp:127.0.0.1:{port}\n",
             port = self.port
         );
+        for line in &self.extra_conf {
+            conf.push_str(line);
+            conf.push('\n');
+        }
         fs::write(self.conf_path(), conf).unwrap();
         let log = fs::File::create(self.log_path()).unwrap();
         let child = Command::new("snmpd")
@@ -131,6 +152,17 @@ impl Snmpd {
     pub fn restart(&mut self) {
         self.kill();
         self.spawn();
+    }
+
+    /// Start snmpd again after `kill`, on the same socket, port and config
+    /// (a new log file: `log_path` follows).
+    pub fn start_again(&mut self) {
+        assert!(self.child.is_none(), "snmpd is still running");
+        self.spawn();
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.child.is_some()
     }
 
     pub fn kill(&mut self) {
