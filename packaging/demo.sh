@@ -73,9 +73,9 @@ if [ -n "$ietf" ]; then
                         k = match(p, /\.[0-9]+$/); if (!k) break
                         tail = substr(p, k) tail; p = substr(p, 1, k - 1)
                     }
-                    if (p in name) $i = "IPSEC-VTI-MIB::" name[p] tail
-                    else if (w == ".1.3.6.1.2.1.1.3.0") $i = "sysUpTime.0"
-                    else if (w == ".1.3.6.1.6.3.1.1.4.1.0") $i = "snmpTrapOID.0"
+                    if (!(p in name)) continue
+                    mod = (index(p, ".1.3.6.1.4.1.8072.9999.9999.2741") == 1) ? "IPSEC-VTI-MIB::" : ""
+                    $i = mod name[p] tail
                 }
                 print
             }'
@@ -94,6 +94,6 @@ echo "================ snmpwalk IPSEC-VTI-MIB through snmpd (AgentX) ===========
 section demo.walk | names
 echo
 echo "================ notifications received by snmptrapd ================"
-section demo.traps | names
+section demo.traps | grep -v -e '^Created directory' -e '^NET-SNMP version' | names
 echo
 echo "(full results: $out/results.txt; guest console: $out/console.log)"

@@ -237,7 +237,9 @@ fn interval(v: &Spanned<i64>) -> Result<u32, String> {
 /// `unix:/PATH`, `/PATH` or `tcp:HOST:PORT` (HOST may be `[v6addr]`): the
 /// transport's own parser, so what the config accepts is what connects.
 fn check_master(s: &str) -> Result<(), String> {
-    s.parse::<MasterAddr>().map(|_| ()).map_err(|e| e.to_string())
+    s.parse::<MasterAddr>()
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 /// toml's message, in our words where its own are about Rust types, and

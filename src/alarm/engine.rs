@@ -13,7 +13,8 @@ use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use super::config::AlarmConfig;
-use crate::model::{AlarmRow, AlarmState, ErrorCategory, Snapshot, TunnelKind, TunnelRow};
+use crate::classify::diagnose::selector_text;
+use crate::model::{AlarmRow, AlarmState, Cause, ErrorCategory, Snapshot, TunnelKind, TunnelRow};
 
 /// Something worth a notification.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -334,7 +335,7 @@ impl AlarmEngine {
                     Event::SaDown {
                         ifindex: t.ifindex,
                         name: t.name.clone(),
-                        diagnosis: row.diagnosis.text.clone(),
+                        diagnosis: sa_down_text(row),
                     }
                 });
             }
@@ -355,6 +356,18 @@ impl AlarmEngine {
             }
         }
     }
+}
+
+/// What vtiSaDown says: the diagnosis when it is about this very SA, else
+/// (no packet has failed yet, or an older cause) the plain fact.
+fn sa_down_text(row: &TunnelRow) -> String {
+    if row.diagnosis.cause == Cause::NoOutboundSa {
+        return row.diagnosis.text.clone();
+    }
+    format!(
+        "no outbound SA for {} (IKE down? check the IKE daemon and 'ip xfrm state')",
+        selector_text(&row.tunnel)
+    )
 }
 
 impl CategoryAlarm {
