@@ -50,6 +50,21 @@ impl InProcessAgent {
             ..Config::default()
         };
         tweak(&mut cfg);
+        Self::spawn(cfg, source, None)
+    }
+
+    /// With the configuration read from `path`, which SIGHUP re-reads (as
+    /// `vti-agentx run --config PATH` does).
+    pub fn start_with_file(source: FixtureSource, path: &std::path::Path) -> InProcessAgent {
+        let cfg = Config::load(path).expect("valid config file");
+        Self::spawn(cfg, source, Some(path.to_path_buf()))
+    }
+
+    fn spawn(
+        cfg: Config,
+        source: FixtureSource,
+        config_path: Option<std::path::PathBuf>,
+    ) -> InProcessAgent {
         // Session defaults as shipped (backoff included): the restart test
         // proves the real behaviour.
         let settings = Settings::from_config(&cfg).expect("valid settings");
@@ -69,7 +84,7 @@ impl InProcessAgent {
                 .build()
                 .unwrap();
             rt.block_on(async move {
-                run_until(settings, source, None, async {
+                run_until(settings, source, config_path, async {
                     let _ = stopped.await;
                 })
                 .await

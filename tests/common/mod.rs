@@ -36,6 +36,7 @@ pub struct Snmpd {
     listen: AgentxListen,
     /// Lines appended to every snmpd.conf written (e.g. `trap2sink …`).
     extra_conf: Vec<String>,
+    extra_args: Vec<String>,
     child: Option<Child>,
     starts: u32,
 }
@@ -84,24 +85,38 @@ impl Snmpd {
         Self::start_full(listen, dir, Vec::new())
     }
 
+    /// With extra command-line arguments, e.g. `-Dagentx/master` (which logs
+    /// every subagent Open as "agentx/master: opened").
+    pub fn start_with_args(listen: AgentxListen, args: &[&str]) -> Snmpd {
+        let mut rig = Self::unstarted(listen, tempfile::tempdir().expect("tempdir"), Vec::new());
+        rig.extra_args = args.iter().map(|a| a.to_string()).collect();
+        rig.spawn();
+        rig
+    }
+
     fn start_full(listen: AgentxListen, dir: tempfile::TempDir, extra_conf: Vec<String>) -> Snmpd {
+        let mut rig = Self::unstarted(listen, dir, extra_conf);
+        rig.spawn();
+        rig
+    }
+
+    fn unstarted(listen: AgentxListen, dir: tempfile::TempDir, extra_conf: Vec<String>) -> Snmpd {
         require("snmpd");
         require("snmpget");
         let master = match &listen {
             AgentxListen::Unix => format!("unix:{}", dir.path().join("master").display()),
             AgentxListen::Tcp(port) => format!("tcp:127.0.0.1:{port}"),
         };
-        let mut rig = Snmpd {
+        Snmpd {
             dir,
             port: free_udp_port(),
             master,
             listen,
             extra_conf,
+            extra_args: Vec::new(),
             child: None,
             starts: 0,
-        };
-        rig.spawn();
-        rig
+        }
     }
 
     fn conf_path(&self) -> PathBuf {
@@ -132,6 +147,7 @@ impl Snmpd {
         let child = Command::new("snmpd")
             .args(["-f", "-Lo", "-C", "-c"])
             .arg(self.conf_path())
+            .args(&self.extra_args)
             .env("MIBS", "")
             .env("MIBDIRS", "/nonexistent")
             .env("SNMP_PERSISTENT_DIR", self.dir.path().join("persist"))
