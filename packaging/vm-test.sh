@@ -124,9 +124,9 @@ check() {
 }
 get() { snmpget -v2c -c vmtest -On -Oqv 127.0.0.1 "$1" 2>/dev/null; }
 wait_for() {
-    local n=$1 i
+    local n=$1
     shift
-    for i in $(seq 1 "$n"); do
+    for _ in $(seq 1 "$n"); do
         "$@" >/dev/null 2>&1 && return 0
         sleep 1
     done
@@ -145,6 +145,7 @@ ip link add ul0 type dummy && ip addr add 192.0.2.1/24 dev ul0 && ip link set ul
 ip link add vti1 type vti local 192.0.2.1 remote 192.0.2.2 key 11 && ip link set vti1 up
 K=0x0123456789abcdef0123456789abcdef
 for dir in "192.0.2.1 192.0.2.2 0x1001" "192.0.2.2 192.0.2.1 0x1002"; do
+    # shellcheck disable=SC2086 # split on purpose
     set -- $dir
     ip xfrm state add src "$1" dst "$2" proto esp spi "$3" reqid 11 mode tunnel mark 11 \
         auth-trunc 'hmac(sha256)' ${K}${K#0x} 128 enc 'cbc(aes)' $K
@@ -172,12 +173,12 @@ check poll-failures-zero test "$(get $G.7.0)" -eq 0
 check xfrm-stat-rows test "$(snmpwalk -v2c -c vmtest -On 127.0.0.1 $ROOT.1.2 | wc -l)" -ge 20
 show snmpwalk -v2c -c vmtest -On 127.0.0.1 $G
 p=$(pid)
-show grep -E '^(Uid|Gid|Groups|CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp):' /proc/$p/status
-check runs-as-vti-agentx test "$(stat -c %U /proc/$p)" = vti-agentx
-check cap-eff-net-admin-only grep -q '^CapEff:.*0000000000001000$' /proc/$p/status
-check cap-bnd-net-admin-only grep -q '^CapBnd:.*0000000000001000$' /proc/$p/status
-check seccomp-filter grep -q '^Seccomp:[[:space:]]*2$' /proc/$p/status
-check sees-host-netns test "$(readlink /proc/$p/ns/net)" = "$(readlink /proc/1/ns/net)"
+show grep -E '^(Uid|Gid|Groups|CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp):' /proc/"$p"/status
+check runs-as-vti-agentx test "$(stat -c %U /proc/"$p")" = vti-agentx
+check cap-eff-net-admin-only grep -q '^CapEff:.*0000000000001000$' /proc/"$p"/status
+check cap-bnd-net-admin-only grep -q '^CapBnd:.*0000000000001000$' /proc/"$p"/status
+check seccomp-filter grep -q '^Seccomp:[[:space:]]*2$' /proc/"$p"/status
+check sees-host-netns test "$(readlink /proc/"$p"/ns/net)" = "$(readlink /proc/1/ns/net)"
 show systemd-analyze security --no-pager vti-agentx
 
 say "=== reload (SIGHUP)"

@@ -528,7 +528,12 @@ fn lintian_reports_no_errors() {
     require("lintian", "lintian");
     let b = built();
     let out = Command::new("lintian")
-        .args(["--display-info", "--pedantic", "--show-overrides"])
+        .args([
+            "--display-info",
+            "--display-experimental",
+            "--pedantic",
+            "--show-overrides",
+        ])
         .arg(&b.deb)
         .output()
         .expect("running lintian");
