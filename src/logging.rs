@@ -1,6 +1,9 @@
 //! Logging to stderr via `tracing`, journald-friendly: under systemd
 //! (`JOURNAL_STREAM` set) lines carry no timestamp, since the journal adds
-//! its own. `RUST_LOG` overrides the configured level.
+//! its own. Colours only on a terminal (a log file or pipe gets plain text).
+//! `RUST_LOG` overrides the configured level.
+
+use std::io::IsTerminal;
 
 use tracing_subscriber::EnvFilter;
 
@@ -9,7 +12,8 @@ pub fn init(level: &str) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_target(false);
+        .with_target(false)
+        .with_ansi(std::io::stderr().is_terminal());
     let result = if std::env::var_os("JOURNAL_STREAM").is_some() {
         builder.without_time().with_ansi(false).try_init()
     } else {
