@@ -177,7 +177,8 @@ fn time_varying(rel: &[u32]) -> bool {
         || (rel.len() == 6 && rel[..3] == [1, 4, 1] && [17, 26, 27].contains(&rel[3]))
 }
 
-fn compare_walks(p: &mut Problems, walk: &Walk, bulk: &Walk) {
+/// `max_secs`: how far apart in time the two walks may have read a cell.
+fn compare_walks(p: &mut Problems, walk: &Walk, bulk: &Walk, max_secs: u64) {
     let a: BTreeSet<&Vec<u32>> = walk.cells.keys().collect();
     let b: BTreeSet<&Vec<u32>> = bulk.cells.keys().collect();
     for only in a.difference(&b) {
@@ -189,10 +190,11 @@ fn compare_walks(p: &mut Problems, walk: &Walk, bulk: &Walk) {
     for (k, v) in &walk.cells {
         let Some(w) = bulk.cells.get(k) else { continue };
         if time_varying(k) {
+            let unit = if matches!(v, Snmp::Ticks(_)) { 100 } else { 1 };
             let close = std::mem::discriminant(v) == std::mem::discriminant(w)
                 && v.num()
                     .zip(w.num())
-                    .is_some_and(|(x, y)| (x - y).abs() <= 1500);
+                    .is_some_and(|(x, y)| (x - y).abs() <= i128::from(max_secs) * unit);
             if !close {
                 p.push(format!("{k:?}: snmpwalk {v:?}, snmpbulkwalk {w:?}"));
             }
@@ -1235,6 +1237,8 @@ pub fn check(secs: &Sections, kernel: &str) -> Vec<String> {
         "agent.t1",
         "agent.uname",
         "agent.stop",
+        "agent.dyn.errors",
+        "agent.dyn.reset",
         "agent.nocap.show",
         "agent.nocap.start",
         "agent.nocap.bulkwalk",
@@ -1270,6 +1274,12 @@ pub fn check(secs: &Sections, kernel: &str) -> Vec<String> {
         return p.0;
     };
     let w = Window { t0, t1 };
+    show(&format!(
+        "agent {kernel}: agent CPU over its last two polls (guest, debug build, RUST_LOG=trace): {}; \
+         the comparison window (walk, bulkwalk, show) took {} s",
+        secs.body("agent.cpu").trim(),
+        t1 - t0
+    ));
 
     // Quiet: the kernel's numbers did not move while we read the agent's.
     let after = tunnel_links(&links_after);
@@ -1358,7 +1368,7 @@ pub fn check(secs: &Sections, kernel: &str) -> Vec<String> {
 
     let walk = Walk::parse(secs, "agent.walk", &mut p);
     let bulk = Walk::parse(secs, "agent.bulkwalk", &mut p);
-    compare_walks(&mut p, &walk, &bulk);
+    compare_walks(&mut p, &walk, &bulk, t1 - t0 + 2);
     check_globals(
         &mut p,
         &walk,

@@ -27,7 +27,13 @@ setpriv() { /usr/bin/setpriv "$@"; }
 ENC_ALG='cbc(aes)'
 AUTH_ALG='hmac(sha256)'
 
-log() { echo "lab: $*"; }
+# log MSG — to the console, with the guest's uptime (read without a fork: under TCG
+# every process costs).
+log() {
+    local up rest
+    read -r up rest </proc/uptime
+    echo "lab[$up]: $*"
+}
 die() { echo "lab: FATAL: $*"; exit 1; }
 
 # section NAME CMD... — run CMD, capture its output into result section NAME.

@@ -32,16 +32,17 @@ kept() {
     return $rc
 }
 
-# wait_snmp OID TEXT SECS — snmpget OID until its output contains TEXT; prints the last
-# output and after_cs=<centiseconds waited> (or timeout_cs=...; rc 1).
+# wait_snmp OID GLOB SECS — snmpget OID until its output matches the shell pattern GLOB;
+# prints the last output and after_cs=<centiseconds waited> (or timeout_cs=...; rc 1).
 wait_snmp() {
-    local oid=$1 text=$2 limit=$(($3 * 100)) t0 out now
+    local oid=$1 glob=$2 limit=$(($3 * 100)) t0 out now
     t0=$(uptime_cs)
     while :; do
         out=$(get "$oid" 2>&1)
         now=$(uptime_cs)
+        # shellcheck disable=SC2254 # GLOB is a pattern
         case $out in
-            *"$text"*) echo "$out"; echo "after_cs=$((now - t0))"; return 0 ;;
+            $glob) echo "$out"; echo "after_cs=$((now - t0))"; return 0 ;;
         esac
         if [ $((now - t0)) -ge "$limit" ]; then
             echo "$out"; echo "timeout_cs=$((now - t0))"; return 1
@@ -49,6 +50,24 @@ wait_snmp() {
         sleep 0.2
     done
 }
+
+# wait_polls N — until the agent has swapped in N new snapshots (vtiLastPollTime
+# changed N times; ≤ 30 s): the last of them was polled entirely after this call began.
+wait_polls() {
+    local n=$1 last cur i=0 seen=0
+    last=$(get "$ROOT.1.1.2.0" 2>&1)
+    while [ $seen -lt "$n" ] && [ $i -lt 100 ]; do
+        sleep 0.3
+        cur=$(get "$ROOT.1.1.2.0" 2>&1)
+        if [ "$cur" != "$last" ]; then seen=$((seen + 1)); last=$cur; fi
+        i=$((i + 1))
+    done
+    log "wait_polls $n: saw $seen"
+    [ $seen -ge "$n" ]
+}
+
+# cpu_ticks PID — utime+stime of a process, in clock ticks (1/100 s).
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
 # sa_line SRC DST SPI REQID ARGS... — `ip -batch` line adding the SA mk_sa would add.
 sa_line() {
@@ -90,7 +109,7 @@ done
 section agent.snmpd start_snmpd left || exit 1
 bg_start agent left env RUST_LOG=trace vti-agentx run --master "$MASTER" --interval 1
 # Registered and polled: vtiTunnelCount.0 = 6.
-section agent.start wait_snmp "$ROOT.1.1.4.0" "Gauge32: 6" 30 || exit 1
+section agent.start wait_snmp "$ROOT.1.1.4.0" "*Gauge32: 6*" 30 || exit 1
 
 # ---- traffic, errors, quiet -----------------------------------------------------------
 
@@ -136,9 +155,12 @@ ip -n left xfrm state delete src 192.0.2.5 dst 192.0.2.6 proto esp spi 0x1031 2>
 run ip -n left -batch "$OUT/restore.batch"
 pings agent.restored_pings "198.51.100.6 2" "2001:db8:32::2 2" "198.51.100.10 2"
 
-# Quiet: no traffic from here on; the agent polls every second, so after 2.5 s its
-# last poll saw exactly the counters the kernel holds now.
-sleep 2.5
+# Quiet: no traffic from here on. Two new snapshots: the second was polled entirely
+# after the traffic ended. Also the agent's CPU time over those polls.
+pid=$(cat /run/agent.pid)
+c0=$(cpu_ticks "$pid") u0=$(uptime_cs)
+wait_polls 2
+section agent.cpu echo "ticks=$(($(cpu_ticks "$pid") - c0)) over_cs=$(($(uptime_cs) - u0))"
 
 # ---- the comparison: kernel, walk, bulkwalk, show, kernel again ------------------------
 
@@ -160,14 +182,14 @@ run ip -n left link add xfrm3 type xfrm if_id 33
 idx1=$(ifindex left xfrm3)
 section_begin agent.dyn.add
 echo "ifindex=$idx1" >&3
-wait_snmp "$IFE.2.$idx1" 'STRING: "xfrm3"' 3 >&3 2>&1
+wait_snmp "$IFE.2.$idx1" '*STRING: "xfrm3"*' 3 >&3 2>&1
 section_end $?
 kept agent.dyn.disc0 get "$IFE.35.$idx1"
 
 run ip -n left link del xfrm3
 section_begin agent.dyn.del
 echo "ifindex=$idx1" >&3
-wait_snmp "$IFE.2.$idx1" 'No Such Instance' 3 >&3 2>&1
+wait_snmp "$IFE.2.$idx1" '*No Such Instance*' 3 >&3 2>&1
 section_end $?
 
 # Same name again: a new ifindex, a new row, a later discontinuity time.
@@ -175,7 +197,7 @@ run ip -n left link add xfrm3 type xfrm if_id 33
 idx2=$(ifindex left xfrm3)
 section_begin agent.dyn.recreate
 echo "ifindex=$idx2" >&3
-wait_snmp "$IFE.2.$idx2" 'STRING: "xfrm3"' 3 >&3 2>&1
+wait_snmp "$IFE.2.$idx2" '*STRING: "xfrm3"*' 3 >&3 2>&1
 section_end $?
 kept agent.dyn.disc1 get "$IFE.35.$idx2"
 
@@ -188,11 +210,11 @@ kept agent.dyn.disc1 get "$IFE.35.$idx2"
 } >"$OUT/xfrm3.batch"
 run ip -n left -batch "$OUT/xfrm3.batch"
 ping_from left 198.51.100.14 2 >/dev/null 2>&1
-sleep 2.2
+section agent.dyn.errors wait_snmp "$IFE.16.$idx2" '*Counter64: [1-9]*' 10
 kept agent.dyn.before_same get "$IFE.2.$idx2" "$IFE.16.$idx2" "$IFE.35.$idx2"
 printf 'link del xfrm3\nlink add xfrm3 index %s type xfrm if_id 33\n' "$idx2" >"$OUT/same.batch"
 run ip -n left -batch "$OUT/same.batch"
-sleep 2.2
+section agent.dyn.reset wait_snmp "$IFE.16.$idx2" '*Counter64: 0' 10
 kept agent.dyn.after_same get "$IFE.2.$idx2" "$IFE.16.$idx2" "$IFE.35.$idx2"
 kept agent.dyn.link_same ip -n left -s -j link show xfrm3
 run ip -n left link del xfrm3
@@ -204,9 +226,9 @@ kept agent.nocap.proof nobody left /usr/sbin/ip xfrm state
 kept agent.nocap.show nobody left vti-agentx show --json --wait 0
 section agent.stop bg_stop agent
 bg_start agent-nobody left --nobody vti-agentx run --master "$MASTER" --interval 1
-section agent.nocap.start wait_snmp "$ROOT.1.1.4.0" "Gauge32: 6" 30
+section agent.nocap.start wait_snmp "$ROOT.1.1.4.0" "*Gauge32: 6*" 30
 # At least three polls, so "one warning" means warn-once, not "ran once".
-sleep 3
+wait_polls 3
 kept agent.nocap.links ip -n left -s -s -d -j link show
 kept agent.nocap.bulkwalk snmp snmpbulkwalk "$ROOT"
 idx_vti1=$(ifindex left vti1)
