@@ -1407,4 +1407,39 @@ mod tests {
         let f = key_forms("0000101100001011");
         assert_eq!(f.len(), 4, "{f:?}"); // not printable
     }
+
+    /// The key check fails when a key shows up in what the agent emitted.
+    #[test]
+    fn key_check_finds_a_leak() {
+        let key = "6c61622d7365637265742d616561642d6b657921";
+        let results = |show: &str| {
+            format!(
+                "=== BEGIN agent.xfrm_state ===\nsrc 192.0.2.7 dst 203.0.113.7\n\
+                 \tproto esp spi 0x00007777(30583) reqid 77(0x0000004d) mode tunnel\n\
+                 \taead rfc4106(gcm(aes)) 0x{key} (160 bits) 128\n\
+                 === END agent.xfrm_state rc=0 ===\n\
+                 === BEGIN agent.keys ===\n{key}\n=== END agent.keys rc=0 ===\n\
+                 === BEGIN agent.keygrep ===\ncontrol agent.xfrm_state bytes=9 matches=1 \
+                 stripped_matches=1\nemitted agent.show bytes=9 matches=0 stripped_matches=0\n\
+                 === END agent.keygrep rc=0 ===\n\
+                 === BEGIN agent.show ===\n{show}\n=== END agent.show rc=0 ===\n"
+            )
+        };
+        let leaks = |show: &str| {
+            let secs = Sections::parse(&results(show));
+            let mut p = Problems::default();
+            check_keys(&mut p, &secs, &parse_ip_sas(secs.body("agent.xfrm_state")));
+            p.0.into_iter()
+                .filter(|e| e.starts_with("KEY MATERIAL"))
+                .count()
+        };
+        assert_eq!(leaks("{\"enc_alg\": \"rfc4106(gcm(aes))\"}"), 0);
+        assert!(leaks("{\"key\": \"lab-secret-aead-key!\"}") > 0);
+        assert!(leaks("key: [108, 97, 98, 45,\n 115, 101, 99, 114, 101]") > 0);
+        // As snmpwalk prints an OCTET STRING of those bytes.
+        let spaced: Vec<String> = (0..key.len() / 2)
+            .map(|i| key[2 * i..2 * i + 2].to_uppercase())
+            .collect();
+        assert!(leaks(&format!("Hex-STRING: {}", spaced.join(" "))) > 0);
+    }
 }

@@ -276,15 +276,16 @@ function hv(c) { return index("0123456789abcdef", c) - 1 }
 }' "$OUT/agent.xfrm_state" >"$OUT/key.patterns"
 section agent.keys cat "$OUT/key.patterns"
 
-# search FILE — "<name> bytes=B matches=M stripped_matches=S" (M: occurrences; S: 1 if
-# the file with all white space removed matches) and the first patterns found.
+# search FILE — "<name> bytes=B matches=M stripped_matches=S": M lines of FILE hold a
+# key form, S = 1 if FILE with all white space removed does (forms contain none, so S
+# covers M; M is kept for the control). Then the first forms found.
 search() {
     local f=$1 m s
-    m=$(grep -o -F -f "$OUT/key.patterns" "$f" | wc -l)
+    m=$(grep -c -F -f "$OUT/key.patterns" "$f")
     s=$(tr -d ' \t\r\n' <"$f" | grep -c -F -f "$OUT/key.patterns")
     echo "${f##*/} bytes=$(wc -c <"$f") matches=$m stripped_matches=$s"
-    { grep -o -F -f "$OUT/key.patterns" "$f"; tr -d ' \t\r\n' <"$f" |
-        grep -o -F -f "$OUT/key.patterns"; } | sort | uniq -c | head -n 5 | sed 's/^/    found: /'
+    [ "$m" = 0 ] || grep -o -F -f "$OUT/key.patterns" "$f" | sort | uniq -c | head -n 5 |
+        sed 's/^/    found: /'
 }
 section_begin agent.keygrep
 search "$OUT/agent.xfrm_state" | sed 's/^/control /' >&3
