@@ -162,9 +162,10 @@ fn if_cell(row: &TunnelRow, col: u32, xfrm_available: bool, ctx: &RenderCtx) -> 
         if_col::LOCAL_ADDR => Some(inet_addr(t.local)),
         if_col::REMOTE_ADDR_TYPE => Some(inet_type(t.remote)),
         if_col::REMOTE_ADDR => Some(inet_addr(t.remote)),
-        if_col::IKEY => t.ikey.map(Value::Gauge32),
-        if_col::OKEY => t.okey.map(Value::Gauge32),
-        if_col::XFRM_IF_ID => t.if_id.map(Value::Gauge32),
+        // MIB: keys are 0 on xfrm interfaces, the if_id is 0 on vti/vti6.
+        if_col::IKEY => Some(Value::Gauge32(t.ikey.unwrap_or(0))),
+        if_col::OKEY => Some(Value::Gauge32(t.okey.unwrap_or(0))),
+        if_col::XFRM_IF_ID => Some(Value::Gauge32(t.if_id.unwrap_or(0))),
         if_col::UNDERLAY_IF_INDEX => Some(Value::Integer(int32(u64::from(t.link)))),
         if_col::MTU => Some(Value::Gauge32(t.mtu)),
         if_col::OPER_STATUS => Some(Value::Integer(t.oper as i32)),
@@ -185,10 +186,12 @@ fn if_cell(row: &TunnelRow, col: u32, xfrm_available: bool, ctx: &RenderCtx) -> 
         if_col::CAT_TOO_BIG => error_counter(row.categories.too_big),
         if_col::CAT_OUTPUT_ERRORS => error_counter(row.categories.output_errors),
         if_col::CAT_DROPPED => Some(Value::Counter64(row.categories.dropped)),
-        // Only vti/vti6 disguise underlay drops as 1-byte packets.
-        if_col::SUSPECTED_UNDERLAY_DROPS => {
-            (t.kind != TunnelKind::Xfrm).then_some(Value::Counter64(row.categories.underlay_drops))
-        }
+        // Only vti/vti6 disguise underlay drops as 1-byte packets; the MIB
+        // has this always 0 on xfrm (they count them as output errors).
+        if_col::SUSPECTED_UNDERLAY_DROPS => Some(Value::Counter64(match t.kind {
+            TunnelKind::Xfrm => 0,
+            TunnelKind::Vti | TunnelKind::Vti6 => row.categories.underlay_drops,
+        })),
         if_col::CAUSE => Some(Value::Integer(row.diagnosis.cause as i32)),
         if_col::DIAGNOSIS => Some(Value::display_string(&row.diagnosis.text)),
         if_col::LAST_ERROR_TIME => Some(Value::TimeTicks(
@@ -277,15 +280,20 @@ fn sa_cell(sa: &crate::model::SecurityAssociation, col: u32, ctx: &RenderCtx) ->
         sa_col::PROTOCOL => Some(Value::Integer(i32::from(sa.proto))),
         sa_col::MODE => Some(Value::Integer(i32::from(sa.mode) + 1)),
         sa_col::REQID => Some(Value::Gauge32(sa.reqid)),
-        sa_col::MARK => sa.mark.map(|(v, _)| Value::Gauge32(v)),
-        sa_col::MARK_MASK => sa.mark.map(|(_, m)| Value::Gauge32(m)),
-        sa_col::IF_ID => sa.if_id.map(Value::Gauge32),
-        sa_col::ENC_ALG => sa
-            .enc_alg
-            .as_ref()
-            .or(sa.aead_alg.as_ref())
-            .map(Value::text),
-        sa_col::AUTH_ALG => sa.auth_alg.as_ref().map(Value::text),
+        // MIB: no mark = 0 with mask 0; no if_id = 0; no algorithm = empty.
+        sa_col::MARK => Some(Value::Gauge32(sa.mark.map_or(0, |(v, _)| v))),
+        sa_col::MARK_MASK => Some(Value::Gauge32(sa.mark.map_or(0, |(_, m)| m))),
+        sa_col::IF_ID => Some(Value::Gauge32(sa.if_id.unwrap_or(0))),
+        // The cipher; for AEAD SAs the AEAD algorithm, for IPComp the
+        // compression algorithm.
+        sa_col::ENC_ALG => Some(Value::text(
+            sa.enc_alg
+                .as_deref()
+                .or(sa.aead_alg.as_deref())
+                .or(sa.comp_alg.as_deref())
+                .unwrap_or(""),
+        )),
+        sa_col::AUTH_ALG => Some(Value::text(sa.auth_alg.as_deref().unwrap_or(""))),
         sa_col::AGE => Some(Value::Gauge32(
             unix_now(ctx)
                 .saturating_sub(sa.current.add_time)
@@ -405,4 +413,76 @@ fn saturate32(v: u64) -> u32 {
 
 fn count(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::classify::testutil::{sa, xfrm_tunnel};
+    use crate::mib::clock::MasterClock;
+    use crate::model::{Categories, Diagnosis, SaSummary};
+    use std::time::Instant;
+
+    fn row(t: crate::model::Tunnel) -> TunnelRow {
+        TunnelRow {
+            tunnel: t,
+            discontinuity_at: Instant::now(),
+            categories: Categories::default(),
+            last_delta: Categories::default(),
+            last_error_at: None,
+            diagnosis: Diagnosis::none(),
+            sa_summary: SaSummary::default(),
+        }
+    }
+
+    /// Columns the MIB describes as 0 or empty when the kernel has nothing are
+    /// instantiated with 0 or empty, not left out (no holes in a row).
+    #[test]
+    fn absent_settings_are_zero_or_empty_as_the_mib_says() {
+        let ctx = RenderCtx::now(MasterClock::local());
+        let x = row(xfrm_tunnel(5, "xfrm1", 7));
+        for col in [if_col::IKEY, if_col::OKEY] {
+            assert_eq!(if_cell(&x, col, true, &ctx), Some(Value::Gauge32(0)));
+        }
+        assert_eq!(
+            if_cell(&x, if_col::SUSPECTED_UNDERLAY_DROPS, true, &ctx),
+            Some(Value::Counter64(0))
+        );
+        let v = row(crate::classify::testutil::vti_tunnel(
+            6,
+            "vti1",
+            "192.0.2.1",
+            "192.0.2.2",
+            11,
+        ));
+        assert_eq!(
+            if_cell(&v, if_col::XFRM_IF_ID, true, &ctx),
+            Some(Value::Gauge32(0))
+        );
+        assert_eq!(
+            if_cell(&v, if_col::IKEY, true, &ctx),
+            Some(Value::Gauge32(11))
+        );
+
+        let mut s = sa(0x100, "192.0.2.1", "192.0.2.2", SaDirection::Out);
+        for col in [sa_col::MARK, sa_col::MARK_MASK, sa_col::IF_ID] {
+            assert_eq!(sa_cell(&s, col, &ctx), Some(Value::Gauge32(0)));
+        }
+        s.enc_alg = None;
+        s.auth_alg = None;
+        s.aead_alg = Some("rfc4106(gcm(aes))".into());
+        assert_eq!(
+            sa_cell(&s, sa_col::ENC_ALG, &ctx),
+            Some(Value::text("rfc4106(gcm(aes))"))
+        );
+        assert_eq!(sa_cell(&s, sa_col::AUTH_ALG, &ctx), Some(Value::text("")));
+        s.aead_alg = None;
+        s.comp_alg = Some("deflate".into());
+        assert_eq!(
+            sa_cell(&s, sa_col::ENC_ALG, &ctx),
+            Some(Value::text("deflate"))
+        );
+        s.comp_alg = None;
+        assert_eq!(sa_cell(&s, sa_col::ENC_ALG, &ctx), Some(Value::text("")));
+    }
 }

@@ -5,18 +5,21 @@
 # concatenated newc archives in order, later files overriding earlier ones.
 #
 #   tests/lab/build-initramfs.sh --kernel-dir DIR --agent BIN --scenario SCRIPT --out FILE
+#                                [--extra-bin BIN]...
 #
 # DIR is what fetch-kernel.sh printed. BIN may be dynamically linked: its libraries
-# (ldd) are copied too. Env: VTI_LAB_CACHE (default <repo>/.lab-cache).
+# (ldd) are copied too. The agent becomes /usr/local/bin/vti-agentx; each --extra-bin
+# goes to /usr/local/bin under its own file name. Env: VTI_LAB_CACHE (default <repo>/.lab-cache).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 cache=${VTI_LAB_CACHE:-$repo/.lab-cache}
 
-kdir='' agent='' scenario='' out=''
+kdir='' agent='' scenario='' out='' extra_bins=()
 while [ $# -gt 0 ]; do
     case $1 in
+        --extra-bin) extra_bins+=("$2"); shift 2 ;;
         --kernel-dir) kdir=$2; shift 2 ;;
         --agent) agent=$2; shift 2 ;;
         --scenario) scenario=$2; shift 2 ;;
@@ -32,6 +35,9 @@ fi
 [ -f "$kdir/.complete" ] || die "$kdir is not a kernel fetched by fetch-kernel.sh"
 [ -x "$agent" ] || die "agent binary $agent not found or not executable"
 [ -f "$scenario" ] || die "scenario $scenario not found"
+for b in ${extra_bins[@]+"${extra_bins[@]}"}; do
+    [ -x "$b" ] || die "extra binary $b not found or not executable"
+done
 kver=$(cat "$kdir/version")
 mods_src=$kdir/root/lib/modules/$kver
 
@@ -172,6 +178,9 @@ mkdir -p "$pstage/lab/scenarios"
 cp "$here"/scenarios/*.sh "$pstage/lab/scenarios/"
 chmod 755 "$pstage/init" "$pstage/lab/scenario.sh"
 copy_with_libs "$pstage" "$agent" /usr/local/bin/vti-agentx
+for b in ${extra_bins[@]+"${extra_bins[@]}"}; do
+    copy_with_libs "$pstage" "$b" "/usr/local/bin/$(basename "$b")"
+done
 make_cpio "$pstage" "$out.payload"
 cat "$base" "$out.payload" > "$out"
 rm -f "$out.payload"

@@ -3,7 +3,13 @@
 # guest, collect the results.
 #
 #   tests/lab/run.sh --kernel 6.1|6.12 --agent BIN --scenario SCRIPT --out DIR
+#                    [--extra-bin BIN]... [--parts "PART..."] [--part-timeout SECS]
 #                    [--timeout SECS] [--accel auto|kvm|tcg] [--mem MB] [--verbose]
+#
+# --extra-bin: more programs for the guest's /usr/local/bin (same file name), e.g. the
+# collect_once example. --parts / --part-timeout: passed on the kernel command line as
+# lab.parts=a,b / lab.part_timeout=N for scenarios/all.sh (the part list and the time
+# limit per part).
 #
 # DIR gets: console.log (ttyS0: kernel + scenario stdout/stderr), results.txt (ttyS1:
 # "=== BEGIN name ===" ... "=== END name rc=N ===" sections, then "=== DONE rc=N ..."),
@@ -22,8 +28,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 cache=${VTI_LAB_CACHE:-$repo/.lab-cache}
 series='' agent='' scenario='' out='' timeout_s=600 accel=${VTI_LAB_ACCEL:-auto} mem=512 verbose=0
+parts='' part_timeout='' extra=()
 while [ $# -gt 0 ]; do
     case $1 in
+        --extra-bin) extra+=(--extra-bin "$2"); shift 2 ;;
+        --parts) parts=$2; shift 2 ;;
+        --part-timeout) part_timeout=$2; shift 2 ;;
         --kernel) series=$2; shift 2 ;;
         --agent) agent=$2; shift 2 ;;
         --scenario) scenario=$2; shift 2 ;;
@@ -55,10 +65,13 @@ rm -f "$out"/{console.log,results.txt,qemu.log,meta}
 kdir=$("$here/fetch-kernel.sh" "$series" | tail -n1) || { log "ERROR: fetching kernel $series failed"; exit 2; }
 kver=$(cat "$kdir/version")
 "$here/build-initramfs.sh" --kernel-dir "$kdir" --agent "$agent" --scenario "$scenario" \
-    --out "$out/initramfs.cpio" || { log "ERROR: building the initramfs failed"; exit 2; }
+    "${extra[@]}" --out "$out/initramfs.cpio" || { log "ERROR: building the initramfs failed"; exit 2; }
 
 append="console=ttyS0 panic=-1 oops=panic rdinit=/init"
 [ "$verbose" = 1 ] || append="$append quiet"
+parts=$(echo "$parts" | tr -s ' ,' ',' | sed 's/^,//; s/,$//')
+[ -z "$parts" ] || append="$append lab.parts=$parts"
+[ -z "$part_timeout" ] || append="$append lab.part_timeout=$part_timeout"
 
 qpid=''
 # shellcheck disable=SC2317 # called from the traps

@@ -27,7 +27,13 @@ setpriv() { /usr/bin/setpriv "$@"; }
 ENC_ALG='cbc(aes)'
 AUTH_ALG='hmac(sha256)'
 
-log() { echo "lab: $*"; }
+# log MSG — to the console, with the guest's uptime (read without a fork: under TCG
+# every process costs).
+log() {
+    local up rest
+    read -r up rest </proc/uptime
+    echo "lab[$up]: $*"
+}
 die() { echo "lab: FATAL: $*"; exit 1; }
 
 # section NAME CMD... — run CMD, capture its output into result section NAME.
@@ -368,4 +374,39 @@ bg_stop() {
     while kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
     kill -9 "$pid" 2>/dev/null
     wait "$pid"
+}
+
+# ---- between parts -------------------------------------------------------------------
+
+# lab_reset — back to a clean guest (all.sh calls it before and after every part):
+# stops every process started by bg_start or start_snmpd (their /run/*.pid files),
+# kills whatever still runs inside any network namespace and deletes every namespace
+# (their interfaces, routes, SAs and policies go with them), flushes SAs, policies and
+# tunnel interfaces of the initial namespace (parts should not use it), removes the
+# AgentX socket and the pid files. Always returns 0.
+lab_reset() {
+    local f pid n i dev
+    for f in /run/*.pid; do
+        [ -f "$f" ] || continue
+        pid=$(cat "$f" 2>/dev/null)
+        if [ -n "$pid" ] && kill "$pid" 2>/dev/null; then
+            i=0
+            while kill -0 "$pid" 2>/dev/null && [ $i -lt 30 ]; do sleep 0.1; i=$((i + 1)); done
+            kill -9 "$pid" 2>/dev/null
+        fi
+        rm -f "$f"
+    done
+    for n in $(ip netns list 2>/dev/null | cut -d' ' -f1); do
+        for pid in $(ip netns pids "$n" 2>/dev/null); do kill -9 "$pid" 2>/dev/null; done
+        ip netns del "$n" 2>/dev/null
+    done
+    ip xfrm state flush 2>/dev/null
+    ip xfrm policy flush 2>/dev/null
+    for dev in $(ip -o link show 2>/dev/null |
+                 sed -n 's/^[0-9]*: \([^:@]*\)[:@].*/\1/p'); do
+        case $dev in lo|ip_vti0|ip6_vti0|ip6tnl0|sit0|tunl0|ip6gre0|gre0|gretap0|erspan0) continue ;; esac
+        ip link del "$dev" 2>/dev/null
+    done
+    rm -f /var/agentx/master
+    return 0
 }

@@ -1,31 +1,32 @@
 #!/bin/sh
-# Collector check: the agent binary is the `collect_once` example (one NetlinkCollector
-# poll, Sample as JSON). Builds the standard topology, adds faults and odd SAs so that
-# most fields are non-zero, then dumps iproute2's view right before and right after the
+# Part "collect", the collector against iproute2: `collect_once` (examples/collect_once.rs,
+# copied into the guest next to vti-agentx) does one NetlinkCollector poll and prints the
+# Sample as JSON. Builds the standard topology, adds faults and odd SAs so that most
+# fields are non-zero, then dumps iproute2's view right before and right after the
 # collector's, as root and as nobody without capabilities.
-# Checked by tests/lab_collect.rs.
+# Sections collect.*; checked by tests/lab/checks/collect.rs.
 # shellcheck source=../guest/lib.sh disable=SC1091
 . /lab/lib.sh
 
 std_topology
 
 for t in $LAB_TUNNELS; do
-    section "ping.$t" ping_from left "$(peer_inner "$t")" 3
+    section "collect.ping.$t" ping_from left "$(peer_inner "$t")" 3
 done
 
 # Faults (left side), so error counters move:
 # vti2: outbound SA gone -> tx_errors + carrier (XfrmOutNoStates).
 run ip -n left xfrm state delete src 192.0.2.3 dst 192.0.2.4 proto esp spi 0x1012 mark 12
-section fault.vti2 ping_from left 198.51.100.6 3
+section collect.fault.vti2 ping_from left 198.51.100.6 3
 # xfrm2: outbound SA gone -> tx_errors + tx_dropped + carrier.
 run ip -n left xfrm state delete src 2001:db8::5 dst 2001:db8::6 proto esp spi 0x1032
-section fault.xfrm2 ping_from left 2001:db8:32::2 2
+section collect.fault.xfrm2 ping_from left 2001:db8:32::2 2
 # vti1: too big (tunnel MTU 1500 > path, DF set) -> tx_errors only.
 run ip -n left link set vti1 mtu 1500
-section fault.vti1 ping_from left 198.51.100.2 1 -M do -s 1452
+section collect.fault.vti1 ping_from left 198.51.100.2 1 -M "do" -s 1452
 # vti61: routing loop (route to the peer's outer address through the tunnel itself).
 run ip -n left -6 route add 2001:db8::2/128 dev vti61
-section fault.vti61 ping_from left 2001:db8:21::2 2
+section collect.fault.vti61 ping_from left 2001:db8:21::2 2
 run ip -n left -6 route del 2001:db8::2/128 dev vti61
 
 # Odd SAs in left: ESN + AEAD + if_id + output-mark + limits + a replay counter.
@@ -57,15 +58,15 @@ sleep 1
 ping_from left 203.0.113.1 1 -I 192.0.2.7 >/dev/null 2>&1
 sleep 1
 kill $mon
-section acquire cat /tmp/acquire.txt
+section collect.acquire cat /tmp/acquire.txt
 
 # The comparison: iproute2 before, the collector, iproute2 after (counters may move in
 # between only by background traffic; the checker accepts values within before..after).
-NS=left dump_state before
-section collect.root nsx left vti-agentx --polls 2
-NS=left dump_state after
+NS=left dump_state collect.before
+section collect.root nsx left collect_once --polls 2
+NS=left dump_state collect.after
 section collect.nocap nsx left setpriv --reuid 65534 --regid 65534 --clear-groups \
-    --inh-caps=-all vti-agentx --polls 3
-section nocap.id nsx left setpriv --reuid 65534 --regid 65534 --clear-groups \
+    --inh-caps=-all collect_once --polls 3
+section collect.nocap_id nsx left setpriv --reuid 65534 --regid 65534 --clear-groups \
     --inh-caps=-all /usr/sbin/ip xfrm state
 exit 0
