@@ -242,10 +242,53 @@ fn too_big_reports_both_mtus() {
     };
     let d = run(&t, &delta, &sas, &pols, &[], via(2, 1500));
     assert_eq!(d.cause, Cause::MtuExceeded);
-    // 20 outer + 8 ESP + 16 IV + 15 pad + 2 trailer + 16 ICV = 77.
+    // What the kernel computes (and the lab's ping reported: "mtu=1438"):
+    // ((1500 - 20 outer - 8 ESP - 16 IV - 16 ICV) & ~15) - 2.
     assert!(d.text.contains("tunnel MTU 1500"), "{}", d.text);
-    assert!(d.text.contains("MTU 1500 minus ~77 bytes"), "{}", d.text);
-    assert!(d.text.contains("leaves 1423"), "{}", d.text);
+    assert!(d.text.contains("the path allows 1438"), "{}", d.text);
+    assert!(
+        d.text.contains("eth0 MTU 1500 minus 62 bytes"),
+        "{}",
+        d.text
+    );
+    assert!(d.text.contains("cbc(aes)+hmac(sha256)"), "{}", d.text);
+    // Without the SAs (no CAP_NET_ADMIN) only an estimate.
+    let d = diagnose(&Evidence {
+        tunnel: &t,
+        delta: &delta,
+        sas: None,
+        policies: None,
+        default_out_blocks: None,
+        xfrm_stat_delta: &[],
+        route: via(2, 1500),
+    });
+    assert_eq!(d.cause, Cause::MtuExceeded);
+    assert!(d.text.contains("leaves about 1427"), "{}", d.text);
+}
+
+#[test]
+fn esp_inner_mtu_is_the_kernels() {
+    let mut v4 = sa(1, "192.0.2.1", "192.0.2.2", SaDirection::Out);
+    let mut v6 = sa(1, "2001:db8::1", "2001:db8::2", SaDirection::Out);
+    // Lab (6.1, 6.12): cbc(aes) + hmac(sha256)-128 → 1438 / 1406.
+    assert_eq!(esp_inner_mtu(&v4, 1500), 1438);
+    assert_eq!(esp_inner_mtu(&v6, 1500), 1406);
+    // AES-GCM (8-byte IV, 16-byte ICV, 4-byte alignment):
+    // (1500 - 20 - 8 - 8 - 16) & ~3 = 1448, - 2.
+    for s in [&mut v4, &mut v6] {
+        s.enc_alg = None;
+        s.auth_alg = None;
+        s.aead_alg = Some("rfc4106(gcm(aes))".into());
+    }
+    assert_eq!(esp_inner_mtu(&v4, 1500), 1446);
+    assert_eq!(esp_inner_mtu(&v6, 1500), 1426);
+    // 3DES + SHA1-96: (1400 - 20 - 8 - 8 - 12) & ~7 = 1352, - 2.
+    v4.aead_alg = None;
+    v4.enc_alg = Some("cbc(des3_ede)".into());
+    v4.auth_alg = Some("hmac(sha1)".into());
+    assert_eq!(esp_inner_mtu(&v4, 1400), 1350);
+    // A path too small for anything does not underflow.
+    assert_eq!(esp_inner_mtu(&v4, 40), 0);
 }
 
 #[test]
