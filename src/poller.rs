@@ -156,6 +156,7 @@ impl<S: SampleSource + Lookups> Poller<S> {
                 default_out_blocks,
                 xfrm_stat_delta: &snapshot.xfrm_stat_delta,
                 route,
+                after_hard_expiry: self.builder.after_hard_expiry(ifindex),
             });
             tracing::info!(
                 tunnel = %row.tunnel.name,

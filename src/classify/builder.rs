@@ -33,6 +33,9 @@ struct InterfaceHistory {
     last_error_at: Option<Instant>,
     diagnosis: Diagnosis,
     last_lookup_at: Option<Instant>,
+    /// An outbound SA was attached to the interface at some poll since its
+    /// diagnosis was last recorded.
+    out_sa_since_diagnosis: bool,
 }
 
 /// What the history says about one interface at this poll.
@@ -104,6 +107,11 @@ impl SnapshotBuilder {
             .map(|tunnel| {
                 let counted = self.count(&tunnel, now);
                 let sa_summary = summarize(tunnel.ifindex, &sa_rows);
+                if sa_summary.outbound > 0 {
+                    if let Some(h) = self.interfaces.get_mut(&tunnel.ifindex) {
+                        h.out_sa_since_diagnosis = true;
+                    }
+                }
                 TunnelRow {
                     tunnel,
                     discontinuity_at: counted.discontinuity_at,
@@ -152,6 +160,7 @@ impl SnapshotBuilder {
                 categories,
                 diagnosis: Diagnosis::none(),
                 last_lookup_at: None,
+                out_sa_since_diagnosis: false,
             }
         };
         let mut last_delta = Categories::default();
@@ -199,7 +208,17 @@ impl SnapshotBuilder {
     pub fn record_diagnosis(&mut self, ifindex: u32, diagnosis: Diagnosis) {
         if let Some(h) = self.interfaces.get_mut(&ifindex) {
             h.diagnosis = diagnosis;
+            h.out_sa_since_diagnosis = false;
         }
+    }
+
+    /// True when the interface's last diagnosis was a hard SA expiry and no
+    /// outbound SA has been attached to it since (at any poll): errors now
+    /// are that expiry's aftermath, not a new fault.
+    pub fn after_hard_expiry(&self, ifindex: u32) -> bool {
+        self.interfaces.get(&ifindex).is_some_and(|h| {
+            h.diagnosis.cause == crate::model::Cause::SaHardExpired && !h.out_sa_since_diagnosis
+        })
     }
 
     /// Non-zero xfrm_stat increases since the last poll (empty at the first
@@ -454,5 +473,38 @@ mod tests {
         smp.sas = Availability::Unavailable("needs CAP_NET_ADMIN".into());
         let s = b.build(smp, 10);
         assert!(!s.xfrm_available);
+    }
+
+    #[test]
+    fn hard_expiry_is_remembered_until_an_outbound_sa_is_seen_again() {
+        use crate::model::Cause;
+        let t0 = Instant::now();
+        let at = |n: u64| t0 + Duration::from_secs(n);
+        let mut b = SnapshotBuilder::new();
+        let tunnels = vec![tunnel(5, "x1", 0)];
+        let out = || vec![sa(0x100, 5, SaDirection::Out)];
+        b.build(sample(at(0), tunnels.clone(), out()), 1);
+        assert!(!b.after_hard_expiry(5));
+        // The poll that saw the expiry still lists the SA; the diagnosis is
+        // recorded after the build.
+        b.build(sample(at(1), tunnels.clone(), out()), 1);
+        let expired = Diagnosis {
+            cause: Cause::SaHardExpired,
+            text: "expired".into(),
+        };
+        b.record_diagnosis(5, expired.clone());
+        assert!(b.after_hard_expiry(5));
+        // The kernel deleted it: still the expiry's aftermath.
+        b.build(sample(at(2), tunnels.clone(), vec![]), 1);
+        assert!(b.after_hard_expiry(5));
+        // IKE installed a new SA: a later loss is a new fault.
+        b.build(sample(at(3), tunnels.clone(), out()), 1);
+        assert!(!b.after_hard_expiry(5));
+        b.build(sample(at(4), tunnels.clone(), vec![]), 1);
+        assert!(!b.after_hard_expiry(5));
+        // Another diagnosis replaces the expiry.
+        b.record_diagnosis(5, expired);
+        b.record_diagnosis(5, Diagnosis::none());
+        assert!(!b.after_hard_expiry(5));
     }
 }

@@ -29,6 +29,9 @@ pub struct Evidence<'a> {
     pub xfrm_stat_delta: &'a [(String, u64)],
     /// Route to the peer's outer address (None: not looked up / no peer known).
     pub route: Option<RouteAnswer>,
+    /// The tunnel's previous diagnosis was a hard expiry and no outbound SA
+    /// has been seen since: packets finding no SA now are its aftermath.
+    pub after_hard_expiry: bool,
 }
 
 /// The peer address a route look-up should target: the tunnel's remote, or
@@ -288,6 +291,20 @@ fn missing_sa(e: &Evidence, sas: &[SaRow], policy: Option<&Policy>) -> Diagnosis
     let t = e.tunnel;
     let selector = selector_text(t);
     let stats = corroborate(e, &["XfrmOutNoStates"]);
+    // An SA at its hard limit counts the packet that hits it as aborted, then
+    // the kernel deletes it and the next packets find no SA (carrier). Those
+    // may fall into the next poll (lab: 0.2 s apart), and with steady traffic
+    // they go on until IKE installs a new SA: the root cause stays the expiry.
+    if e.after_hard_expiry {
+        return Diagnosis {
+            cause: Cause::SaHardExpired,
+            text: format!(
+                "{} packet(s) found no outbound SA for {selector}: it hard-expired and was \
+                 not replaced (IKE did not rekey in time){stats}",
+                e.delta.carrier
+            ),
+        };
+    }
     match t.kind {
         TunnelKind::Vti | TunnelKind::Vti6 => {
             let mismatched = sas

@@ -47,6 +47,7 @@ fn run(
         default_out_blocks: Some(false),
         xfrm_stat_delta: &stats,
         route,
+        after_hard_expiry: false,
     })
 }
 
@@ -124,6 +125,7 @@ fn default_block_without_policy_is_policy_block() {
         default_out_blocks: Some(true),
         xfrm_stat_delta: &[],
         route: None,
+        after_hard_expiry: false,
     });
     assert_eq!(d.cause, Cause::PolicyBlock);
 }
@@ -261,6 +263,7 @@ fn too_big_reports_both_mtus() {
         default_out_blocks: None,
         xfrm_stat_delta: &[],
         route: via(2, 1500),
+        after_hard_expiry: false,
     });
     assert_eq!(d.cause, Cause::MtuExceeded);
     assert!(d.text.contains("leaves about 1427"), "{}", d.text);
@@ -350,7 +353,39 @@ fn unreadable_xfrm_data_gives_unknown_not_a_guess() {
         default_out_blocks: None,
         xfrm_stat_delta: &[],
         route: None,
+        after_hard_expiry: false,
     });
     assert_eq!(d.cause, Cause::Unknown);
     assert!(d.text.contains("CAP_NET_ADMIN"));
+}
+
+#[test]
+fn no_sa_right_after_a_hard_expiry_is_still_the_expiry() {
+    // Lab "SA hard limit": the packet hitting the limit is aborted, the next one
+    // finds no SA; when the two fall into different polls (or traffic goes on),
+    // the second poll sees carrier errors and no SA.
+    let (t, mut sas, pols) = healthy_vti();
+    sas.retain(|s| s.direction == SaDirection::In);
+    let rows = rows(&sas);
+    let stats = vec![("XfrmOutNoStates".to_string(), 1)];
+    let mut e = Evidence {
+        tunnel: &t,
+        delta: &carrier(1),
+        sas: Some(&rows),
+        policies: Some(&pols),
+        default_out_blocks: Some(false),
+        xfrm_stat_delta: &stats,
+        route: via(2, 1500),
+        after_hard_expiry: true,
+    };
+    let d = diagnose(&e);
+    assert_eq!(d.cause, Cause::SaHardExpired);
+    assert!(
+        d.text.contains("hard-expired and was not replaced"),
+        "{}",
+        d.text
+    );
+    assert!(d.text.contains("mark 0x5"), "{}", d.text);
+    e.after_hard_expiry = false;
+    assert_eq!(diagnose(&e).cause, Cause::NoOutboundSa);
 }
