@@ -378,9 +378,10 @@ fn missing_sa(e: &Evidence, sas: &[SaRow], policy: Option<&Policy>) -> Diagnosis
 
 fn routing_loop(e: &Evidence) -> Diagnosis {
     let t = e.tunnel;
-    let peer = t
-        .remote
-        .map(|r| r.to_string())
+    // XFRM interfaces have no remote: the peer is their outbound SA's (or
+    // policy template's) destination, as for the route look-up.
+    let peer = peer_of(t, e.sas.unwrap_or(&[]), e.policies.unwrap_or(&[]))
+        .map(|(peer, _, _)| peer.to_string())
         .unwrap_or_else(|| "the peer".to_string());
     let route = match &e.route {
         Some(RouteAnswer::Via { oif, oif_name, .. }) if *oif == t.ifindex => {

@@ -389,3 +389,26 @@ fn no_sa_right_after_a_hard_expiry_is_still_the_expiry() {
     e.after_hard_expiry = false;
     assert_eq!(diagnose(&e).cause, Cause::NoOutboundSa);
 }
+
+#[test]
+fn routing_loop_on_xfrm_names_the_sa_peer() {
+    let (t, sas, pols) = healthy_xfrm();
+    let delta = Categories {
+        routing_loop: 3,
+        dropped: 3,
+        ..Categories::default()
+    };
+    let route = Some(RouteAnswer::Via {
+        oif: 9,
+        oif_name: "xfrm1".into(),
+        mtu: 1500,
+    });
+    let d = run(&t, &delta, &sas, &pols, &[], route);
+    assert_eq!(d.cause, Cause::RoutingLoop);
+    assert!(
+        d.text
+            .contains("the route to 203.0.113.9 goes out of xfrm1 itself"),
+        "{}",
+        d.text
+    );
+}
