@@ -101,10 +101,7 @@ fn lab_faults_and_alarms_dev() {
                         .arg(&out)
                         .status()
                         .unwrap();
-                    eprintln!(
-                        "lab {series}: {st} in {:.0} s",
-                        t.elapsed().as_secs_f64()
-                    );
+                    eprintln!("lab {series}: {st} in {:.0} s", t.elapsed().as_secs_f64());
                     (series, out.join("results.txt"))
                 })
             })
@@ -114,5 +111,10 @@ fn lab_faults_and_alarms_dev() {
             errs.extend(check_one(&series, results.to_str().unwrap()));
         }
     }
-    assert!(errs.is_empty(), "{} problem(s):\n{}", errs.len(), errs.join("\n"));
+    assert!(
+        errs.is_empty(),
+        "{} problem(s):\n{}",
+        errs.len(),
+        errs.join("\n")
+    );
 }

@@ -138,7 +138,9 @@ fn want_tx_error(idx: u32, rising: bool) -> Want {
 /// The diagnosis of "no SA" on xfrm1: says the SA is missing and names its peer and
 /// the interface's if_id.
 fn names_missing_sa(text: &str) -> bool {
-    text.contains("no outbound SA") && text.contains(PEER) && text.contains(&format!("if_id {IF_ID}"))
+    text.contains("no outbound SA")
+        && text.contains(PEER)
+        && text.contains(&format!("if_id {IF_ID}"))
 }
 
 fn want_sa(idx: u32, up: bool) -> Want {
@@ -250,6 +252,14 @@ pub fn check(sections: &Sections, kernel: &str) -> Vec<String> {
         "  (+ {} notification(s) of snmpd itself, e.g. coldStart)",
         all.len() - all_ours.len()
     );
+    if let Some((a, b)) = section(sections, "alarms.elapsed")
+        .and_then(|(body, _)| body.strip_prefix("guest uptime "))
+        .and_then(|r| r.trim().split_once(" -> "))
+    {
+        if let (Ok(a), Ok(b)) = (a.parse::<f64>(), b.parse::<f64>()) {
+            let _ = writeln!(report, "  ({:.0} s in the guest)", b - a);
+        }
+    }
     eprint!("{report}");
 
     // While the SA was gone: rising + SaDown only.

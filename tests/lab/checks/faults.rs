@@ -464,6 +464,18 @@ fn mib_cats(
     })
 }
 
+/// The MTU in ping's report of the tunnel's ICMP: "Frag needed and DF set (mtu = 1438)"
+/// (IPv4), "Packet too big: mtu=1406" (IPv6).
+fn kernel_mtu(ping: &str) -> Option<u32> {
+    let rest = &ping[ping.find("mtu")? + 3..];
+    let digits: String = rest
+        .trim_start_matches([' ', '=', ':'])
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
+}
+
 // ---- the check ---------------------------------------------------------------------------
 
 /// One table row.
@@ -495,7 +507,12 @@ pub fn check(sections: &Sections, kernel: &str) -> Vec<String> {
         check_scenario(sections, scenario, &faults, &mut rows, &mut errs);
     }
     print_table(kernel, &rows);
-    errs.into_iter().map(|e| format!("[{kernel}] {e}")).collect()
+    if let Some(secs) = elapsed(section(sections, "faults.elapsed").map(|(b, _)| b)) {
+        eprintln!("faults [{kernel}]: {secs:.0} s in the guest");
+    }
+    errs.into_iter()
+        .map(|e| format!("[{kernel}] {e}"))
+        .collect()
 }
 
 fn check_scenario(
@@ -617,6 +634,18 @@ fn check_scenario(
             Some(MibVal::Text(t)) => t.clone(),
             other => format!("{other:?}"),
         };
+        // The diagnosis of "too big" names the inner MTU the kernel enforces: the one
+        // in the ICMP the tunnel sent back to ping ("(mtu = 1438)", "mtu=1406").
+        if *fault == "toobig" {
+            let ping = get(&format!("ping.{tunnel}")).map_or("", |(b, _)| b);
+            match kernel_mtu(ping) {
+                Some(mtu) if diagnosis.contains(&format!("allows {mtu} ")) => {}
+                Some(mtu) => problems.push(format!(
+                    "diagnosis does not give the kernel's MTU {mtu}: {diagnosis}"
+                )),
+                None => problems.push(format!("no MTU in the ping output: {ping}")),
+            }
+        }
         if exp.cause.is_some() {
             let last_before = mb.get(&(C_LAST_ERROR, *idx)).and_then(MibVal::num);
             let last_after = ma.get(&(C_LAST_ERROR, *idx)).and_then(MibVal::num);
@@ -670,6 +699,12 @@ fn check_scenario(
             "{scenario}: xfrm_stat moved {got:?}, lab-results.md adds up to {want:?}"
         ));
     }
+}
+
+/// Seconds between the two uptimes of "guest uptime A -> B".
+pub fn elapsed(body: Option<&str>) -> Option<f64> {
+    let (a, b) = body?.strip_prefix("guest uptime ")?.trim().split_once(" -> ")?;
+    Some(b.parse::<f64>().ok()? - a.parse::<f64>().ok()?)
 }
 
 fn print_table(kernel: &str, rows: &[Row]) {

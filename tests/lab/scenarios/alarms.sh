@@ -55,7 +55,8 @@ start_snmptrapd() {
 }
 
 alarms_main() {
-    local failed=0 idx i
+    local failed=0 t0 idx i
+    t0=$(cut -d' ' -f1 /proc/uptime)
     lab_reset
     # Only the tunnel under test: cheaper than the whole standard topology under TCG.
     mk_ns left
@@ -117,6 +118,7 @@ TOML
     section alarms.agent.log cat /tmp/agent.log
     kill "$(cat /run/snmptrapd.left.pid)" 2>/dev/null
     lab_reset
+    section alarms.elapsed echo "guest uptime $t0 -> $(cut -d' ' -f1 /proc/uptime)"
     return $failed
 }
 

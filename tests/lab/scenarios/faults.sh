@@ -183,8 +183,8 @@ fault_ping() {
     n=$(ping_count "$2")
     if [ "$2" = toobig ]; then
         case $T_PEER in
-            *:*) nsx left ping -n -c "$n" -i 0.2 -W 1 -M do -s 1432 "$T_PEER" ;;
-            *)   nsx left ping -n -c "$n" -i 0.2 -W 1 -M do -s 1452 "$T_PEER" ;;
+            *:*) nsx left ping -n -c "$n" -i 0.2 -W 1 -M "do" -s 1432 "$T_PEER" ;;
+            *)   nsx left ping -n -c "$n" -i 0.2 -W 1 -M "do" -s 1452 "$T_PEER" ;;
         esac
     else
         nsx left ping -n -c "$n" -i 0.2 -W 1 "$T_PEER"
@@ -205,7 +205,7 @@ mib_oids() {
 
 read_state() { # SCENARIO before|after
     section "faults.$1.$2.links" ip -n left -s -s -j link show
-    # shellcheck disable=SC2046
+    # shellcheck disable=SC2046,SC2086
     NS=left section "faults.$1.$2.mib" snmp snmpget $(mib_oids)
     section "faults.$1.$2.xfrm_stat" nsx left cat /proc/net/xfrm_stat
 }
@@ -251,7 +251,8 @@ scenario() {
 every() { local f=$1 t; shift; for t in "$@"; do printf '%s:%s ' "$t" "$f"; done; }
 
 faults_main() {
-    local failed=0 t i
+    local failed=0 t0 t i
+    t0=$(cut -d' ' -f1 /proc/uptime)
     lab_reset
     std_topology
     # The vti6-carrying-IPv4 tunnel (lab-results' "vti6-in4"): vti_pair gives its SAs
@@ -288,7 +289,7 @@ faults_main() {
         failed=1
     sleep 1.5
 
-    # shellcheck disable=SC2046
+    # shellcheck disable=SC2046,SC2086
     {
         scenario healthy $(every healthy $FAULT_TUNNELS)
         scenario nosa $(every nosa $FAULT_TUNNELS)
@@ -313,6 +314,7 @@ faults_main() {
     section faults.agent.stop bg_stop agent
     section faults.agent.log cat /tmp/agent.log
     lab_reset
+    section faults.elapsed echo "guest uptime $t0 -> $(cut -d' ' -f1 /proc/uptime)"
     return $failed
 }
 
