@@ -42,8 +42,11 @@ pub struct Reload {
 
 /// At most one set of diagnosis look-ups per tunnel this often (and at
 /// most once per poll anyway): a tunnel erroring non-stop costs at most a
-/// few netlink requests a second.
-const MIN_LOOKUP_GAP: Duration = Duration::from_secs(1);
+/// few netlink requests a second. A little under the shortest poll interval
+/// (1 s): consecutive polls are stamped when their task wakes, so two of
+/// them can be 0.99 s apart, and a look-up skipped on the poll where a new
+/// fault shows would leave the previous cause served.
+const MIN_LOOKUP_GAP: Duration = Duration::from_millis(900);
 
 /// Budget for one tunnel's look-ups.
 const LOOKUP_TIMEOUT: Duration = Duration::from_secs(2);

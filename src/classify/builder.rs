@@ -507,4 +507,18 @@ mod tests {
         b.record_diagnosis(5, Diagnosis::none());
         assert!(!b.after_hard_expiry(5));
     }
+
+    #[test]
+    fn look_ups_are_rate_limited_per_tunnel() {
+        let t0 = Instant::now();
+        let ms = |n: u64| t0 + Duration::from_millis(n);
+        let mut b = SnapshotBuilder::new();
+        b.build(sample(t0, vec![tunnel(5, "x1", 0)], vec![]), 1);
+        let gap = Duration::from_millis(900);
+        assert!(b.book_lookup(5, ms(0), gap));
+        assert!(!b.book_lookup(5, ms(500), gap), "within the gap");
+        // The next 1 s poll, stamped a little early: still looked up.
+        assert!(b.book_lookup(5, ms(995), gap));
+        assert!(!b.book_lookup(6, ms(995), gap), "unknown interface");
+    }
 }
