@@ -703,7 +703,10 @@ fn check_scenario(
 
 /// Seconds between the two uptimes of "guest uptime A -> B".
 pub fn elapsed(body: Option<&str>) -> Option<f64> {
-    let (a, b) = body?.strip_prefix("guest uptime ")?.trim().split_once(" -> ")?;
+    let (a, b) = body?
+        .strip_prefix("guest uptime ")?
+        .trim()
+        .split_once(" -> ")?;
     Some(b.parse::<f64>().ok()? - a.parse::<f64>().ok()?)
 }
 

@@ -32,30 +32,8 @@ fi
 ROOT=.1.3.6.1.4.1.8072.9999.9999.2741
 TRAP_PORT=1162
 
-# start_snmptrapd NS PORT LOG — snmptrapd in NS on udp 127.0.0.1:PORT accepting v1/v2c
-# community "public", logging each notification as one line to LOG.
-start_snmptrapd() {
-    local n=$1 port=$2 logf=$3 i=0
-    mkdir -p "/tmp/snmptrapd.$n"
-    printf 'authCommunity log public\ndisablePerl true\n' >"/tmp/snmptrapd.$n.conf"
-    : >"$logf"
-    MIBS='' SNMP_PERSISTENT_DIR=/tmp/snmptrapd.$n nsx "$n" /usr/sbin/snmptrapd -C \
-        -c "/tmp/snmptrapd.$n.conf" -m '' -On -Lf "$logf" -p "/run/snmptrapd.$n.pid" \
-        -F 'TRAP %v\n' "udp:127.0.0.1:$port" || return 1
-    while [ $i -lt 40 ]; do
-        nsx "$n" cat /proc/net/udp | grep -qi ":$(printf '%04X' "$port") " && {
-            echo "snmptrapd listening on 127.0.0.1:$port in $n"
-            return 0
-        }
-        sleep 0.25
-        i=$((i + 1))
-    done
-    cat "$logf"
-    return 1
-}
-
 alarms_main() {
-    local failed=0 t0 idx i
+    local failed=0 t0 idx
     t0=$(cut -d' ' -f1 /proc/uptime)
     lab_reset
     # Only the tunnel under test: cheaper than the whole standard topology under TCG.
@@ -83,13 +61,7 @@ falling = 0
 TOML
     section alarms.config cat /tmp/alarms.toml
     bg_start agent left --nobody-net-admin vti-agentx run --config /tmp/alarms.toml
-    i=0
-    while [ $i -lt 60 ]; do
-        NS=left snmp snmpget "$ROOT.1.3.1.2.$idx" 2>/dev/null | grep -q STRING && break
-        sleep 0.5
-        i=$((i + 1))
-    done
-    NS=left section alarms.agent_up snmp snmpget "$ROOT.1.3.1.2.$idx" || failed=1
+    NS=left section alarms.agent_up await_vti_row "$idx" || failed=1
     section alarms.ping.healthy ping_from left 198.51.100.10 3 || failed=1
 
     # A steady ping through the tunnel for the whole test: while the SA is gone every
@@ -116,7 +88,7 @@ TOML
         "$ROOT.1.5.1.8.$idx.1" "$ROOT.1.5.1.9.$idx.1"
     section alarms.agent.stop bg_stop agent
     section alarms.agent.log cat /tmp/agent.log
-    kill "$(cat /run/snmptrapd.left.pid)" 2>/dev/null
+    bg_stop snmptrapd >/dev/null
     lab_reset
     section alarms.elapsed echo "guest uptime $t0 -> $(cut -d' ' -f1 /proc/uptime)"
     return $failed

@@ -23,8 +23,8 @@
 #   faults.S.before.xfrm_stat / .after.xfrm_stat
 #   faults.S.ping.TUNNEL                ping output (rc = ping's)
 # Order per scenario: read, inject, ping (all tunnels at once), wait 2.5 s (two agent
-# polls after the last packet), read, restore, wait 1.5 s (the agent sees the restored
-# state before the next "before" read).
+# polls after the last packet), read, restore, wait 0.5 s. No counter moves between
+# the restore and the next "before" read, so the agent (1 s polls) is in step there.
 # shellcheck source=../guest/lib.sh disable=SC1091
 . /lab/lib.sh
 
@@ -244,14 +244,14 @@ scenario() {
     log "scenario $name: restore"
     [ "$name" = qdisc ] && run tc -n left qdisc del dev ul root
     for tf in "$@"; do tun "${tf%%:*}"; restore "${tf#*:}"; done
-    sleep 1.5
+    sleep 0.5
 }
 
 # every FAULT TUNNEL... — TUNNEL:FAULT for each tunnel.
 every() { local f=$1 t; shift; for t in "$@"; do printf '%s:%s ' "$t" "$f"; done; }
 
 faults_main() {
-    local failed=0 t0 t i
+    local failed=0 t0 t
     t0=$(cut -d' ' -f1 /proc/uptime)
     lab_reset
     std_topology
@@ -277,16 +277,7 @@ faults_main() {
 
     section faults.snmpd start_snmpd left || failed=1
     bg_start agent left --nobody-net-admin vti-agentx run --interval 1
-    # Registered once vtiIfName of vti1 answers.
-    i=0
-    while [ $i -lt 60 ]; do
-        NS=left snmp snmpget "$ROOT.1.3.1.2.$(cat /tmp/ifindex.vti1)" 2>/dev/null |
-            grep -q STRING && break
-        sleep 0.5
-        i=$((i + 1))
-    done
-    NS=left section faults.agent_up snmp snmpget "$ROOT.1.3.1.2.$(cat /tmp/ifindex.vti1)" ||
-        failed=1
+    NS=left section faults.agent_up await_vti_row "$(cat /tmp/ifindex.vti1)" || failed=1
     sleep 1.5
 
     # shellcheck disable=SC2046,SC2086
