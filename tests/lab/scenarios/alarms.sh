@@ -46,10 +46,10 @@ alarms_main() {
     idx=$(ip -n left -o link show dev xfrm1 | cut -d: -f1)
     section alarms.ifindex echo "xfrm1 $idx"
 
-    section alarms.snmptrapd start_snmptrapd left $TRAP_PORT /tmp/traps.log || failed=1
+    section alarms.snmptrapd start_snmptrapd left $TRAP_PORT /tmp/alarms.traps.log || failed=1
     SNMPD_EXTRA_CONF="trap2sink 127.0.0.1:$TRAP_PORT public" \
         section alarms.snmpd start_snmpd left || failed=1
-    cat >/tmp/alarms.toml <<'TOML'
+    cat >/tmp/alarms.config.toml <<'TOML'
 poll_interval_secs = 1
 [alarms]
 hold_down_secs = 0
@@ -59,28 +59,28 @@ interval_secs = 2
 rising = 1
 falling = 0
 TOML
-    section alarms.config cat /tmp/alarms.toml
-    bg_start agent left --nobody-net-admin vti-agentx run --config /tmp/alarms.toml
+    section alarms.config cat /tmp/alarms.config.toml
+    bg_start agent left --nobody-net-admin vti-agentx run --config /tmp/alarms.config.toml
     NS=left section alarms.agent_up await_vti_row "$idx" || failed=1
     section alarms.ping.healthy ping_from left 198.51.100.10 3 || failed=1
 
     # A steady ping through the tunnel for the whole test: while the SA is gone every
     # packet is a carrier error, so the 2 s delta stays >= 1 until the restore.
-    nsx left ping -n -i 0.5 -c 60 -W 1 198.51.100.10 >/tmp/alarms.ping 2>&1 &
+    nsx left ping -n -i 0.5 -c 60 -W 1 198.51.100.10 >/tmp/alarms.pings 2>&1 &
     ping_pid=$!
     sleep 2
     section alarms.inject ip -n left xfrm state delete src 192.0.2.5 dst 192.0.2.6 proto esp \
         spi 0x1031 || failed=1
     sleep 6
-    section alarms.traps.down cat /tmp/traps.log
+    section alarms.traps.down cat /tmp/alarms.traps.log
     section_begin alarms.restore
     NS=left mk_sa 192.0.2.5 192.0.2.6 0x1031 31 if_id 31 >&3 2>&1
     section_end $?
     sleep 6
     kill "$ping_pid" 2>/dev/null
     wait "$ping_pid"
-    section alarms.traps cat /tmp/traps.log
-    section alarms.ping cat /tmp/alarms.ping
+    section alarms.traps cat /tmp/alarms.traps.log
+    section alarms.ping cat /tmp/alarms.pings
     # vtiAlarmEntry of (xfrm1, carrier): interval, rising, falling, state, last delta,
     # events sent, suppressed.
     NS=left section alarms.mib snmp snmpget "$ROOT.1.5.1.2.$idx.1" "$ROOT.1.5.1.3.$idx.1" \

@@ -127,7 +127,7 @@ inject() { # FAULT
             fi
             run ip -n left "$T_FAM" route add "$T_R/$T_HOST" dev "$T" ;;
         toobig) # tunnel MTU above underlay MTU minus ESP overhead; DF ping of 1480 bytes
-            nsx left cat "/sys/class/net/$T/mtu" > "/tmp/mtu.$T"
+            nsx left cat "/sys/class/net/$T/mtu" > "/tmp/faults.mtu.$T"
             run ip -n left link set "$T" mtu 1500 ;;
         seq) # output sequence number at its last value (no ESN)
             out_sa_del
@@ -168,7 +168,7 @@ restore() { # FAULT
             if [ "$T_KIND" = vti6-in4 ]; then
                 run nsx left sysctl -qw "net.ipv6.conf.$T.disable_ipv6=1"
             fi ;;
-        toobig) run ip -n left link set "$T" mtu "$(cat "/tmp/mtu.$T")" ;;
+        toobig) run ip -n left link set "$T" mtu "$(cat "/tmp/faults.mtu.$T")" ;;
         *) die "restore: unknown fault $1" ;;
     esac
 }
@@ -198,7 +198,7 @@ ifindex_of() { ip -n left -o link show dev "$1" | cut -d: -f1; }
 mib_oids() {
     local t c idx
     for t in $ALL_TUNNELS; do
-        idx=$(cat "/tmp/ifindex.$t")
+        idx=$(cat "/tmp/faults.ifindex.$t")
         for c in $MIB_COLS; do printf '%s.1.3.1.%s.%s ' "$ROOT" "$c" "$idx"; done
     done
 }
@@ -229,14 +229,14 @@ scenario() {
     for tf in "$@"; do
         t=${tf%%:*} f=${tf#*:}
         tun "$t"
-        ( fault_ping "$t" "$f" >"/tmp/ping.$t" 2>&1; echo $? >"/tmp/ping.$t.rc" ) &
+        ( fault_ping "$t" "$f" >"/tmp/faults.ping.$t" 2>&1; echo $? >"/tmp/faults.ping.$t.rc" ) &
         pids="$pids $!"
     done
     # shellcheck disable=SC2086 # (not a bare `wait`: the agent runs in the background)
     wait $pids
     for tf in "$@"; do
         t=${tf%%:*}
-        section "faults.$name.ping.$t" sh -c "cat /tmp/ping.$t; exit \$(cat /tmp/ping.$t.rc)"
+        section "faults.$name.ping.$t" sh -c "cat /tmp/faults.ping.$t; exit \$(cat /tmp/faults.ping.$t.rc)"
     done
     # Two polls of the agent (interval 1 s) after the last packet.
     sleep 2.5
@@ -270,14 +270,14 @@ faults_main() {
     done
     section_begin faults.ifindex
     for t in $ALL_TUNNELS; do
-        ifindex_of "$t" >"/tmp/ifindex.$t"
-        echo "$t $(cat "/tmp/ifindex.$t")" >&3
+        ifindex_of "$t" >"/tmp/faults.ifindex.$t"
+        echo "$t $(cat "/tmp/faults.ifindex.$t")" >&3
     done
     section_end
 
     section faults.snmpd start_snmpd left || failed=1
     bg_start agent left --nobody-net-admin vti-agentx run --interval 1
-    NS=left section faults.agent_up await_vti_row "$(cat /tmp/ifindex.vti1)" || failed=1
+    NS=left section faults.agent_up await_vti_row "$(cat /tmp/faults.ifindex.vti1)" || failed=1
     sleep 1.5
 
     # shellcheck disable=SC2046,SC2086
