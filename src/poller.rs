@@ -157,7 +157,7 @@ impl<S: SampleSource + Lookups> Poller<S> {
                 sas,
                 policies,
                 default_out_blocks,
-                xfrm_stat_delta: &snapshot.xfrm_stat_delta,
+                xfrm_stat_delta: self.builder.xfrm_stat_recent(),
                 route,
                 after_hard_expiry: self.builder.after_hard_expiry(ifindex),
             });

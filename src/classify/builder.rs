@@ -74,6 +74,10 @@ pub struct SnapshotBuilder {
     /// tunnel ifindex → its SAs' row numbers.
     sa_rows: HashMap<u32, SaNumbering>,
     last_xfrm_stat: Option<Vec<(String, u64)>>,
+    /// xfrm_stat of the poll before the last one.
+    older_xfrm_stat: Option<Vec<(String, u64)>>,
+    /// Increases over the last two poll intervals (see `xfrm_stat_recent`).
+    recent_xfrm_stat: Vec<(String, u64)>,
     poll_failures: u64,
 }
 
@@ -225,23 +229,29 @@ impl SnapshotBuilder {
     /// poll, or when a counter went backwards: namespace re-created).
     fn xfrm_stat_delta(&mut self, now: &Availability<Vec<(String, u64)>>) -> Vec<(String, u64)> {
         let Some(now) = now.as_ref() else {
+            self.recent_xfrm_stat.clear();
             return Vec::new();
         };
-        let delta = match &self.last_xfrm_stat {
-            Some(before) => now
-                .iter()
-                .filter_map(|(name, v)| {
-                    let old = before
-                        .iter()
-                        .find(|(n, _)| n == name)
-                        .map_or(0, |(_, o)| *o);
-                    (*v > old).then(|| (name.clone(), v - old))
-                })
-                .collect(),
-            None => Vec::new(),
+        let delta = self
+            .last_xfrm_stat
+            .as_ref()
+            .map_or_else(Vec::new, |before| increases(before, now));
+        self.recent_xfrm_stat = match &self.older_xfrm_stat {
+            Some(older) => increases(older, now),
+            None => delta.clone(),
         };
-        self.last_xfrm_stat = Some(now.clone());
+        self.older_xfrm_stat = self.last_xfrm_stat.replace(now.clone());
         delta
+    }
+
+    /// Non-zero xfrm_stat increases over the last *two* poll intervals, for
+    /// corroborating a diagnosis. /proc/net/xfrm_stat is read after the link
+    /// dump, so an error counted between the two reads shows in this poll's
+    /// xfrm_stat but in the next poll's link counters (lab: an SA hitting its
+    /// hard limit then looked like an underlay drop); the wider window keeps
+    /// the counter with the error.
+    pub fn xfrm_stat_recent(&self) -> &[(String, u64)] {
+        &self.recent_xfrm_stat
     }
 
     fn sa_rows(
@@ -278,6 +288,19 @@ impl SnapshotBuilder {
         rows.sort_by_key(|r| (r.tunnel_ifindex, r.index));
         rows
     }
+}
+
+/// Counters of `now` that are higher than in `before`, with the increase.
+fn increases(before: &[(String, u64)], now: &[(String, u64)]) -> Vec<(String, u64)> {
+    now.iter()
+        .filter_map(|(name, v)| {
+            let old = before
+                .iter()
+                .find(|(n, _)| n == name)
+                .map_or(0, |(_, o)| *o);
+            (*v > old).then(|| (name.clone(), v - old))
+        })
+        .collect()
 }
 
 /// Any counter lower than last time means the kernel started over.
@@ -520,5 +543,33 @@ mod tests {
         // The next 1 s poll, stamped a little early: still looked up.
         assert!(b.book_lookup(5, ms(995), gap));
         assert!(!b.book_lookup(6, ms(995), gap), "unknown interface");
+    }
+
+    #[test]
+    fn xfrm_stat_recent_spans_two_polls() {
+        let t0 = Instant::now();
+        let mut b = SnapshotBuilder::new();
+        let at = |n: u64, expired: u64| {
+            let mut s = sample(t0 + Duration::from_secs(n), vec![], vec![]);
+            s.xfrm_stat = Availability::Available(vec![
+                ("XfrmOutNoStates".into(), 0),
+                ("XfrmOutStateExpired".into(), expired),
+            ]);
+            s
+        };
+        let snap = b.build(at(0, 0), 1);
+        assert!(snap.xfrm_stat_delta.is_empty() && b.xfrm_stat_recent().is_empty());
+        let snap = b.build(at(1, 1), 1);
+        let one = vec![("XfrmOutStateExpired".to_string(), 1)];
+        assert_eq!(
+            (snap.xfrm_stat_delta.clone(), b.xfrm_stat_recent()),
+            (one.clone(), &one[..])
+        );
+        // Nothing new: the served delta is empty, the window still has it.
+        let snap = b.build(at(2, 1), 1);
+        assert!(snap.xfrm_stat_delta.is_empty());
+        assert_eq!(b.xfrm_stat_recent(), &one[..]);
+        let snap = b.build(at(3, 1), 1);
+        assert!(snap.xfrm_stat_delta.is_empty() && b.xfrm_stat_recent().is_empty());
     }
 }

@@ -25,7 +25,9 @@ pub struct Evidence<'a> {
     pub policies: Option<&'a [Policy]>,
     /// `XFRM_MSG_GETDEFAULT`: true when unmatched outbound traffic is blocked.
     pub default_out_blocks: Option<bool>,
-    /// Non-zero xfrm_stat deltas over the same interval.
+    /// Non-zero xfrm_stat increases over the last two poll intervals (the
+    /// poller passes `SnapshotBuilder::xfrm_stat_recent`: the counters and the
+    /// link stats are not read at the same instant).
     pub xfrm_stat_delta: &'a [(String, u64)],
     /// Route to the peer's outer address (None: not looked up / no peer known).
     pub route: Option<RouteAnswer>,
