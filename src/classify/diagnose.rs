@@ -10,10 +10,10 @@
 
 use std::net::IpAddr;
 
-use crate::classify::mapping::{sa_fit, tunnel_policies, SaFit, SaMismatch};
+use crate::classify::mapping::{matching_policies, sa_fit, tunnel_policies, SaFit, SaMismatch};
 use crate::model::{
-    Categories, Cause, Diagnosis, Policy, PolicyAction, RouteAnswer, SaDirection, SaRow,
-    SecurityAssociation, Tunnel, TunnelKind,
+    Categories, Cause, Diagnosis, Policy, PolicyAction, PolicyDirection, RouteAnswer, SaDirection,
+    SaRow, SecurityAssociation, Tunnel, TunnelKind,
 };
 
 /// Everything the diagnosis looks at for one tunnel.
@@ -247,24 +247,32 @@ fn carrier(e: &Evidence) -> Diagnosis {
         };
     }
     // (d) the SA exists, the route exists: its selector does not cover the
-    // packets (vti6 carrying IPv4 with an IPv6-only selector and vice versa).
-    if let Some(sa) = matching
-        .iter()
-        .find(|sa| sa.selector_family != 0 && sa.selector_family != family_code(sa.dst))
-        .or_else(|| matching.iter().find(|sa| sa.selector_family != 0))
-    {
-        if stat(e, "XfrmOutNoStates") > 0 {
-            let fam = if sa.selector_family == AF_INET6 {
-                "IPv6"
-            } else {
-                "IPv4"
-            };
+    // packets — their family is that of the tunnel's OUT policy selectors
+    // (vti6 carrying IPv4 needs an SA with an IPv4 selector; the kernel gives
+    // an SA added without one its outer family). An SA of the right family
+    // (or AF_UNSPEC, `flag af-unspec`) covers them.
+    let mut inner_families: Vec<u16> = matching_policies(t, policies, PolicyDirection::Out)
+        .into_iter()
+        .map(|i| &policies[i])
+        .filter(|p| p.action == PolicyAction::Allow && p.selector_family != 0)
+        .map(|p| p.selector_family)
+        .collect();
+    inner_families.dedup();
+    for fam in inner_families {
+        if matching
+            .iter()
+            .all(|sa| sa.selector_family != 0 && sa.selector_family != fam)
+        {
+            let sa = matching[0];
             return Diagnosis {
                 cause: Cause::SelectorMismatch,
                 text: format!(
-                    "outbound SA spi {:#010x} exists but its selector is {fam}-only: packets of \
-                     the other family find no state{}; add a matching 'sel' to the SA",
+                    "outbound SA spi {:#010x} has an {} selector but the tunnel's outbound \
+                     policy carries {} packets: they find no state{}; add a matching 'sel' \
+                     to the SA",
                     sa.spi,
+                    family_name(sa.selector_family),
+                    family_name(fam),
                     corroborate(e, &["XfrmOutNoStates"])
                 ),
             };
@@ -450,10 +458,11 @@ fn too_big(e: &Evidence) -> Diagnosis {
 const AF_INET: u16 = 2;
 const AF_INET6: u16 = 10;
 
-fn family_code(a: IpAddr) -> u16 {
-    match a {
-        IpAddr::V4(_) => AF_INET,
-        IpAddr::V6(_) => AF_INET6,
+fn family_name(family: u16) -> &'static str {
+    match family {
+        AF_INET => "IPv4",
+        AF_INET6 => "IPv6",
+        _ => "other-family",
     }
 }
 

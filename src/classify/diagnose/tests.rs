@@ -184,8 +184,29 @@ fn vti6_carrying_ipv4_with_ipv6_selector() {
     let t = vti_tunnel(8, "vti6a", "2001:db8::1", "2001:db8::7", 6);
     let mut out = sa(0x500, "2001:db8::1", "2001:db8::7", SaDirection::Out);
     out.mark = Some((6, 0xffff_ffff));
+    // Added without `sel`: the kernel gives the SA its outer family.
     out.selector_family = 10;
-    let pols = vec![policy(Some(6), None, "2001:db8::7")];
+    // The policy carries IPv4 (0.0.0.0/0 -> 0.0.0.0/0).
+    let mut pols = vec![policy(Some(6), None, "2001:db8::7")];
+    pols[0].selector_family = 2;
+    let d = run(
+        &t,
+        &carrier(3),
+        std::slice::from_ref(&out),
+        &pols,
+        &[("XfrmOutNoStates", 3)],
+        via(2, 1500),
+    );
+    assert_eq!(d.cause, Cause::SelectorMismatch);
+    assert!(
+        d.text
+            .contains("has an IPv6 selector but the tunnel's outbound policy carries IPv4"),
+        "{}",
+        d.text
+    );
+    // With its IPv4 selector (lab-results: `sel src 0.0.0.0/0 dst 0.0.0.0/0`) the SA
+    // covers the packets: no selector problem.
+    out.selector_family = 2;
     let d = run(
         &t,
         &carrier(3),
@@ -194,7 +215,26 @@ fn vti6_carrying_ipv4_with_ipv6_selector() {
         &[("XfrmOutNoStates", 3)],
         via(2, 1500),
     );
-    assert_eq!(d.cause, Cause::SelectorMismatch);
+    assert_eq!(d.cause, Cause::Unknown);
+}
+
+#[test]
+fn matching_selector_is_not_a_selector_mismatch() {
+    // Lab (alarms part): carrier errors counted while the SA was missing, looked up
+    // after it came back (IPv4 in IPv4 xfrm, SA and policy selectors both IPv4), with
+    // XfrmOutNoStates moving: nothing is wrong now — not a selector mismatch.
+    let (t, mut sas, mut pols) = healthy_xfrm();
+    sas[0].selector_family = 2;
+    pols[0].selector_family = 2;
+    let d = run(
+        &t,
+        &carrier(2),
+        &sas,
+        &pols,
+        &[("XfrmOutNoStates", 2)],
+        via(2, 1500),
+    );
+    assert_eq!(d.cause, Cause::Unknown, "{}", d.text);
 }
 
 #[test]
