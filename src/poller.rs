@@ -167,8 +167,12 @@ impl<S: SampleSource + Lookups> Poller<S> {
                 "{}",
                 diagnosis.text
             );
-            self.builder.record_diagnosis(ifindex, diagnosis.clone());
-            snapshot.tunnels[i].diagnosis = diagnosis;
+            // Two polls and a bit: the errors of the poll after a fault's last
+            // look-up, counted before it was repaired.
+            let keep = self.interval * 2 + Duration::from_secs(1);
+            snapshot.tunnels[i].diagnosis =
+                self.builder
+                    .record_diagnosis(ifindex, diagnosis, snapshot.taken_at, keep);
         }
     }
 

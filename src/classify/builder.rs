@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use crate::classify::mapping::SaMapper;
 use crate::model::{
-    Availability, Categories, Diagnosis, LinkStats, SaDirection, SaRow, SaSummary, Sample,
+    Availability, Categories, Cause, Diagnosis, LinkStats, SaDirection, SaRow, SaSummary, Sample,
     SecurityAssociation, Snapshot, Tunnel, TunnelKind, TunnelRow,
 };
 
@@ -36,6 +36,8 @@ struct InterfaceHistory {
     /// An outbound SA was attached to the interface at some poll since its
     /// diagnosis was last recorded.
     out_sa_since_diagnosis: bool,
+    /// When `diagnosis` was recorded.
+    diagnosed_at: Option<Instant>,
 }
 
 /// What the history says about one interface at this poll.
@@ -165,6 +167,7 @@ impl SnapshotBuilder {
                 diagnosis: Diagnosis::none(),
                 last_lookup_at: None,
                 out_sa_since_diagnosis: false,
+                diagnosed_at: None,
             }
         };
         let mut last_delta = Categories::default();
@@ -207,22 +210,45 @@ impl SnapshotBuilder {
         true
     }
 
-    /// Remembers a tunnel's diagnosis; it is served until a later error
-    /// increase is diagnosed differently.
-    pub fn record_diagnosis(&mut self, ifindex: u32, diagnosis: Diagnosis) {
-        if let Some(h) = self.interfaces.get_mut(&ifindex) {
-            h.diagnosis = diagnosis;
-            h.out_sa_since_diagnosis = false;
+    /// Remembers the diagnosis of the errors of the poll taken `at`; it is
+    /// served until a later error increase is diagnosed differently. Returns
+    /// what is served now: an `unknown` (the look-ups found nothing wrong
+    /// any more) does not replace a real cause recorded within `keep` — the
+    /// errors were counted before the look-ups ran, by the fault just
+    /// repaired (lab: the last packets without an SA, looked up once the SA
+    /// was back).
+    pub fn record_diagnosis(
+        &mut self,
+        ifindex: u32,
+        diagnosis: Diagnosis,
+        at: Instant,
+        keep: Duration,
+    ) -> Diagnosis {
+        let Some(h) = self.interfaces.get_mut(&ifindex) else {
+            return diagnosis;
+        };
+        let recent = h
+            .diagnosed_at
+            .is_some_and(|d| at.saturating_duration_since(d) <= keep);
+        if diagnosis.cause == Cause::Unknown
+            && recent
+            && !matches!(h.diagnosis.cause, Cause::None | Cause::Unknown)
+        {
+            return h.diagnosis.clone();
         }
+        h.diagnosis = diagnosis.clone();
+        h.diagnosed_at = Some(at);
+        h.out_sa_since_diagnosis = false;
+        diagnosis
     }
 
     /// True when the interface's last diagnosis was a hard SA expiry and no
     /// outbound SA has been attached to it since (at any poll): errors now
     /// are that expiry's aftermath, not a new fault.
     pub fn after_hard_expiry(&self, ifindex: u32) -> bool {
-        self.interfaces.get(&ifindex).is_some_and(|h| {
-            h.diagnosis.cause == crate::model::Cause::SaHardExpired && !h.out_sa_since_diagnosis
-        })
+        self.interfaces
+            .get(&ifindex)
+            .is_some_and(|h| h.diagnosis.cause == Cause::SaHardExpired && !h.out_sa_since_diagnosis)
     }
 
     /// Non-zero xfrm_stat increases since the last poll (empty at the first
@@ -500,7 +526,6 @@ mod tests {
 
     #[test]
     fn hard_expiry_is_remembered_until_an_outbound_sa_is_seen_again() {
-        use crate::model::Cause;
         let t0 = Instant::now();
         let at = |n: u64| t0 + Duration::from_secs(n);
         let mut b = SnapshotBuilder::new();
@@ -515,7 +540,7 @@ mod tests {
             cause: Cause::SaHardExpired,
             text: "expired".into(),
         };
-        b.record_diagnosis(5, expired.clone());
+        b.record_diagnosis(5, expired.clone(), at(1), Duration::ZERO);
         assert!(b.after_hard_expiry(5));
         // The kernel deleted it: still the expiry's aftermath.
         b.build(sample(at(2), tunnels.clone(), vec![]), 1);
@@ -526,8 +551,8 @@ mod tests {
         b.build(sample(at(4), tunnels.clone(), vec![]), 1);
         assert!(!b.after_hard_expiry(5));
         // Another diagnosis replaces the expiry.
-        b.record_diagnosis(5, expired);
-        b.record_diagnosis(5, Diagnosis::none());
+        b.record_diagnosis(5, expired, at(5), Duration::ZERO);
+        b.record_diagnosis(5, Diagnosis::none(), at(6), Duration::ZERO);
         assert!(!b.after_hard_expiry(5));
     }
 
@@ -571,5 +596,34 @@ mod tests {
         assert_eq!(b.xfrm_stat_recent(), &one[..]);
         let snap = b.build(at(3, 1), 1);
         assert!(snap.xfrm_stat_delta.is_empty() && b.xfrm_stat_recent().is_empty());
+    }
+
+    #[test]
+    fn unknown_right_after_a_real_cause_keeps_the_cause() {
+        let t0 = Instant::now();
+        let at = |n: u64| t0 + Duration::from_secs(n);
+        let keep = Duration::from_secs(3);
+        let mut b = SnapshotBuilder::new();
+        b.build(sample(t0, vec![tunnel(5, "x1", 0)], vec![]), 1);
+        let d = |cause| Diagnosis {
+            cause,
+            text: format!("{cause:?}"),
+        };
+        let no_sa = d(Cause::NoOutboundSa);
+        assert_eq!(b.record_diagnosis(5, no_sa.clone(), at(1), keep), no_sa);
+        // The SA is back when the last errors are looked up: still no SA.
+        assert_eq!(b.record_diagnosis(5, d(Cause::Unknown), at(2), keep), no_sa);
+        // Keeping does not extend the window.
+        assert_eq!(b.record_diagnosis(5, d(Cause::Unknown), at(3), keep), no_sa);
+        assert_eq!(
+            b.record_diagnosis(5, d(Cause::Unknown), at(5), keep),
+            d(Cause::Unknown),
+            "long after the cause: unknown"
+        );
+        // A real cause always replaces.
+        let block = d(Cause::PolicyBlock);
+        assert_eq!(b.record_diagnosis(5, block.clone(), at(6), keep), block);
+        let route = d(Cause::NoRouteToPeer);
+        assert_eq!(b.record_diagnosis(5, route.clone(), at(6), keep), route);
     }
 }
