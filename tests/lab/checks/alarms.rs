@@ -7,7 +7,8 @@
 //!   missing SA: its peer and the tunnel's if_id) and exactly one vtiSaDown
 //!   (vtiIfOutSaCount 0), nothing else of ours.
 //! - After the restore (whole log `alarms.traps`): additionally exactly one
-//!   vtiTxErrorFalling (carrier, delta 0, threshold 0, interval 2) and one vtiSaUp
+//!   vtiTxErrorFalling (carrier, delta 0, threshold 0, interval 2, the diagnosis of
+//!   the errors that stopped: the missing SA) and one vtiSaUp
 //!   (vtiIfOutSaCount 1); no vtiSaExpiring.
 //! - Every notification starts with sysUpTime.0 then snmpTrapOID.0, and its varbinds
 //!   are the MIB's OBJECTS, in order, with the MIB's types.
@@ -130,7 +131,8 @@ fn want_tx_error(idx: u32, rising: bool) -> Want {
         (
             format!("{ROOT}.1.3.1.33.{idx}"),
             "STRING",
-            Box::new(move |v| !rising || names_missing_sa(v)),
+            // Falling too: the cause of the errors that stopped.
+            Box::new(names_missing_sa),
         ),
     ]
 }
