@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::agentx::transport::MasterAddr;
 use crate::alarm::AlarmConfig;
 use crate::mib::oids::DEFAULT_ROOT;
 use crate::mib::text::check_root;
@@ -233,37 +234,12 @@ fn interval(v: &Spanned<i64>) -> Result<u32, String> {
     }
 }
 
-/// `unix:/PATH` or `tcp:HOST:PORT` (HOST may be `[v6addr]`).
+/// `unix:/PATH`, `/PATH` or `tcp:HOST:PORT` (HOST may be `[v6addr]`): the
+/// transport's own parser, so what the config accepts is what connects.
 fn check_master(s: &str) -> Result<(), String> {
-    const FORMS: &str = "expected \"unix:/PATH\" or \"tcp:HOST:PORT\"";
-    if let Some(p) = s.strip_prefix("unix:") {
-        if !p.starts_with('/') {
-            return Err(format!("{s:?}: the socket path must be absolute; {FORMS}"));
-        }
-        return Ok(());
-    }
-    if let Some(hp) = s.strip_prefix("tcp:") {
-        let Some((host, port)) = hp.rsplit_once(':') else {
-            return Err(format!("{s:?}: missing port; {FORMS}"));
-        };
-        let host_ok = if let Some(inner) = host.strip_prefix('[') {
-            inner
-                .strip_suffix(']')
-                .is_some_and(|a| a.parse::<std::net::Ipv6Addr>().is_ok())
-        } else {
-            !host.is_empty() && !host.contains(':') && !host.contains(char::is_whitespace)
-        };
-        if !host_ok {
-            return Err(format!(
-                "{s:?}: bad host {host:?} (write IPv6 addresses as [addr]); {FORMS}"
-            ));
-        }
-        match port.parse::<u16>() {
-            Ok(p) if p != 0 => return Ok(()),
-            _ => return Err(format!("{s:?}: bad port {port:?} (1..=65535); {FORMS}")),
-        }
-    }
-    Err(format!("{s:?}: {FORMS}"))
+    s.parse::<MasterAddr>()
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 /// toml's message, in our words where its own are about Rust types, and
@@ -377,12 +353,12 @@ mod tests {
             "tcp:localhost:705",
             "tcp:192.0.2.1:705",
             "tcp:[::1]:705",
+            "/var/agentx/master",
         ] {
             assert!(check_master(ok).is_ok(), "{ok}");
         }
         for bad in [
             "",
-            "/var/agentx/master",
             "unix:",
             "unix:var/agentx",
             "tcp:",
@@ -471,8 +447,8 @@ mod tests {
         let e = err("master = \"localhost:705\"");
         assert_eq!(
             e,
-            "/etc/vti-agentx/config.toml:1:10: master: \"localhost:705\": \
-             expected \"unix:/PATH\" or \"tcp:HOST:PORT\""
+            "/etc/vti-agentx/config.toml:1:10: master: \"localhost:705\": unsupported AgentX \
+             address; use unix:/path, /path or tcp:HOST:PORT (UDP is not an AgentX transport)"
         );
     }
 

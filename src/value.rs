@@ -48,8 +48,24 @@ impl Value {
         Value::OctetString(s.as_ref().as_bytes().to_vec())
     }
 
+    /// A DisplayString value cut to the type's 255 octets (at a character
+    /// boundary), for free text such as a diagnosis.
+    pub fn display_string(s: &str) -> Value {
+        Value::text(display_string(s))
+    }
+
     /// A TruthValue (SNMPv2-TC): true(1), false(2).
     pub fn truth(b: bool) -> Value {
         Value::Integer(if b { 1 } else { 2 })
     }
+}
+
+/// DisplayString (SNMPv2-TC) is at most 255 octets: cut at a character
+/// boundary.
+pub fn display_string(s: &str) -> &str {
+    let mut end = s.len().min(255);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
 }

@@ -1,5 +1,14 @@
 //! Feeds arbitrary bytes to the AgentX decoder: it must never panic, and
 //! whatever it accepts must re-encode to something that decodes identically.
+//!
+//! Run from the repository root (cargo-fuzz needs nightly flags; on a stable
+//! toolchain `RUSTC_BOOTSTRAP=1` unlocks them), keeping new inputs out of the
+//! committed seed corpus:
+//!
+//! ```sh
+//! RUSTC_BOOTSTRAP=1 cargo fuzz run pdu_decode /tmp/pdu-corpus fuzz/corpus/pdu_decode \
+//!     -- -max_total_time=120
+//! ```
 
 #![no_main]
 

@@ -13,7 +13,8 @@ use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use super::config::AlarmConfig;
-use crate::model::{AlarmRow, AlarmState, ErrorCategory, Snapshot, TunnelKind, TunnelRow};
+use crate::classify::diagnose::selector_text;
+use crate::model::{AlarmRow, AlarmState, Cause, ErrorCategory, Snapshot, TunnelKind, TunnelRow};
 
 /// Something worth a notification.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -52,7 +53,11 @@ struct CategoryAlarm {
     samples: VecDeque<(Instant, u64)>,
     state: Option<AlarmState>,
     last_delta: u64,
-    last_event_at: Option<Instant>,
+    /// The last notification sent: the hold-down runs from here.
+    last_sent_at: Option<Instant>,
+    /// The last threshold crossing, notified or suppressed
+    /// (vtiAlarmLastEventTime).
+    last_crossing_at: Option<Instant>,
     sent: u64,
     suppressed: u64,
     /// A held-back crossing already counted as suppressed.
@@ -63,7 +68,8 @@ struct CategoryAlarm {
 struct SaAlarm {
     /// Last reported: does the tunnel have an outbound SA?
     up: Option<bool>,
-    last_event_at: Option<Instant>,
+    /// The last SA notification sent: the hold-down runs from here.
+    last_sent_at: Option<Instant>,
     /// Hard-expiry time last warned about (one warning per SA lifetime).
     warned_expiry: Option<u64>,
 }
@@ -103,26 +109,35 @@ impl AlarmEngine {
         self.categories
             .retain(|(ifindex, _), _| present.contains(ifindex));
         self.sas.retain(|ifindex, _| present.contains(ifindex));
+        // Polls are never exactly an interval apart; half a poll of slack
+        // when picking a window's baseline keeps the window at a whole
+        // number of polls.
+        let slack = Duration::from_secs(u64::from(snap.poll_interval_secs)) / 2;
         for row in &snap.tunnels {
             for category in ErrorCategory::ALL {
-                rows.push(self.evaluate_category(row, category, now, &mut events));
+                rows.push(self.evaluate_category(row, category, now, slack, &mut events));
             }
             if snap.xfrm_available {
                 self.evaluate_sa(row, snap, now, &mut events);
             }
         }
-        let enables = self.config.notifications;
-        events.retain(|e| {
-            self.config.enabled
-                && match e {
-                    Event::TxError { rising: true, .. } => enables.tx_error_rising,
-                    Event::TxError { rising: false, .. } => enables.tx_error_falling,
-                    Event::SaDown { .. } => enables.sa_down,
-                    Event::SaUp { .. } => enables.sa_up,
-                    Event::SaExpiring { .. } => enables.sa_expiring,
-                }
-        });
+        // The evaluators already leave disabled kinds out (and count them
+        // as suppressed); this is the last word.
+        events.retain(|e| self.sends(e));
         (events, rows)
+    }
+
+    /// Is this kind of notification enabled (globally and by kind)?
+    fn sends(&self, e: &Event) -> bool {
+        let enables = self.config.notifications;
+        self.config.enabled
+            && match e {
+                Event::TxError { rising: true, .. } => enables.tx_error_rising,
+                Event::TxError { rising: false, .. } => enables.tx_error_falling,
+                Event::SaDown { .. } => enables.sa_down,
+                Event::SaUp { .. } => enables.sa_up,
+                Event::SaExpiring { .. } => enables.sa_expiring,
+            }
     }
 
     fn hold_down(&self) -> Duration {
@@ -134,6 +149,7 @@ impl AlarmEngine {
         row: &TunnelRow,
         category: ErrorCategory,
         now: Instant,
+        slack: Duration,
         events: &mut Vec<Event>,
     ) -> AlarmRow {
         let t = &row.tunnel;
@@ -146,6 +162,9 @@ impl AlarmEngine {
         let key = (t.ifindex, category);
         let hold_down = self.hold_down();
         let startup = self.config.startup;
+        let enables = self.config.notifications;
+        let notify_rising = self.config.enabled && enables.tx_error_rising;
+        let notify_falling = self.config.enabled && enables.tx_error_falling;
         let alarm = self
             .categories
             .entry(key)
@@ -161,7 +180,7 @@ impl AlarmEngine {
             falling: threshold.falling,
             state: AlarmState::Disabled,
             last_delta: 0,
-            last_event_at: alarm.last_event_at,
+            last_event_at: alarm.last_crossing_at,
             sent: alarm.sent,
             suppressed: alarm.suppressed,
         };
@@ -171,7 +190,8 @@ impl AlarmEngine {
             return out;
         }
         let value = row.categories.get(category);
-        let Some(delta) = alarm.delta(now, value, threshold.interval_secs) else {
+        let window = Duration::from_secs(u64::from(threshold.interval_secs));
+        let Some(delta) = alarm.delta(now, value, window, slack) else {
             // First sample: no delta yet.
             out.state = AlarmState::ArmedRising;
             return out;
@@ -202,15 +222,32 @@ impl AlarmEngine {
         match crossing {
             Some(is_rising) => {
                 let held = alarm
-                    .last_event_at
+                    .last_sent_at
                     .is_some_and(|at| now.saturating_duration_since(at) < hold_down);
+                let enabled = if is_rising {
+                    notify_rising
+                } else {
+                    notify_falling
+                };
                 if held {
                     if !alarm.held {
                         alarm.suppressed += 1;
+                        alarm.last_crossing_at = Some(now);
                         alarm.held = true;
                     }
                     // Keep the old state: the crossing is reported once the
                     // hold-down ends if it still holds.
+                } else if !enabled {
+                    // The alarm still changes state (the table shows it);
+                    // the notification is suppressed by configuration.
+                    alarm.held = false;
+                    alarm.state = Some(if is_rising {
+                        AlarmState::ArmedFalling
+                    } else {
+                        AlarmState::ArmedRising
+                    });
+                    alarm.last_crossing_at = Some(now);
+                    alarm.suppressed += 1;
                 } else {
                     alarm.held = false;
                     alarm.state = Some(if is_rising {
@@ -218,7 +255,8 @@ impl AlarmEngine {
                     } else {
                         AlarmState::ArmedRising
                     });
-                    alarm.last_event_at = Some(now);
+                    alarm.last_sent_at = Some(now);
+                    alarm.last_crossing_at = Some(now);
                     alarm.sent += 1;
                     events.push(Event::TxError {
                         rising: is_rising,
@@ -240,7 +278,7 @@ impl AlarmEngine {
         }
         out.state = alarm.state.unwrap_or(AlarmState::ArmedRising);
         out.last_delta = delta;
-        out.last_event_at = alarm.last_event_at;
+        out.last_event_at = alarm.last_crossing_at;
         out.sent = alarm.sent;
         out.suppressed = alarm.suppressed;
         out
@@ -260,8 +298,13 @@ impl AlarmEngine {
         let st = self.sas.entry(t.ifindex).or_default();
         let up = row.sa_summary.outbound > 0;
         let held = st
-            .last_event_at
+            .last_sent_at
             .is_some_and(|at| now.saturating_duration_since(at) < hold_down);
+        let enables = self.config.notifications;
+        let (notify_down, notify_up) = (
+            self.config.enabled && enables.sa_down,
+            self.config.enabled && enables.sa_up,
+        );
         let event = match st.up {
             // At start-up a tunnel without an outbound SA is reported like a
             // rising alarm would be.
@@ -274,9 +317,14 @@ impl AlarmEngine {
             Some(_) => None,
         };
         if let Some(now_up) = event {
-            if !held {
+            let enabled = if now_up { notify_up } else { notify_down };
+            if !enabled {
+                // Track the state; a disabled kind neither goes out nor
+                // starts a hold-down.
                 st.up = Some(now_up);
-                st.last_event_at = Some(now);
+            } else if !held {
+                st.up = Some(now_up);
+                st.last_sent_at = Some(now);
                 out.push(if now_up {
                     Event::SaUp {
                         ifindex: t.ifindex,
@@ -287,7 +335,7 @@ impl AlarmEngine {
                     Event::SaDown {
                         ifindex: t.ifindex,
                         name: t.name.clone(),
-                        diagnosis: row.diagnosis.text.clone(),
+                        diagnosis: sa_down_text(row),
                     }
                 });
             }
@@ -310,6 +358,18 @@ impl AlarmEngine {
     }
 }
 
+/// What vtiSaDown says: the diagnosis when it is about this very SA, else
+/// (no packet has failed yet, or an older cause) the plain fact.
+fn sa_down_text(row: &TunnelRow) -> String {
+    if row.diagnosis.cause == Cause::NoOutboundSa {
+        return row.diagnosis.text.clone();
+    }
+    format!(
+        "no outbound SA for {} (IKE down? check the IKE daemon and 'ip xfrm state')",
+        selector_text(&row.tunnel)
+    )
+}
+
 impl CategoryAlarm {
     fn new(discontinuity_at: Instant) -> Self {
         CategoryAlarm {
@@ -317,21 +377,34 @@ impl CategoryAlarm {
             samples: VecDeque::new(),
             state: None,
             last_delta: 0,
-            last_event_at: None,
+            last_sent_at: None,
+            last_crossing_at: None,
             sent: 0,
             suppressed: 0,
             held: false,
         }
     }
 
-    /// Records a sample and returns the increase over the trailing interval
+    /// Records a sample and returns the increase over the trailing `window`
     /// (over the samples we have while the first interval is still filling);
     /// `None` for the very first sample.
-    fn delta(&mut self, now: Instant, value: u64, interval_secs: u32) -> Option<u64> {
-        let window = Duration::from_secs(u64::from(interval_secs));
+    ///
+    /// The baseline is the newest earlier sample at least `window − slack`
+    /// old. Polls are never exactly one poll interval apart (timer wake-up
+    /// and collection time vary by a millisecond or so): without the slack
+    /// (half a poll), a sample taken a hair under `window` ago would not
+    /// count as the window start, and about every other delta would span
+    /// one poll too many.
+    fn delta(
+        &mut self,
+        now: Instant,
+        value: u64,
+        window: Duration,
+        slack: Duration,
+    ) -> Option<u64> {
+        let reach = window.saturating_sub(slack);
         self.samples.push_back((now, value));
-        // Keep exactly one sample at or before the window start: the baseline.
-        while self.samples.len() > 2 && now.saturating_duration_since(self.samples[1].0) >= window {
+        while self.samples.len() > 2 && now.saturating_duration_since(self.samples[1].0) >= reach {
             self.samples.pop_front();
         }
         if self.samples.len() < 2 {

@@ -50,7 +50,10 @@ pub fn notification(root: &Oid, event: &Event) -> Notification {
                         alarm_obj(alarm_col::INTERVAL),
                         Value::Gauge32(*interval_secs),
                     ),
-                    (if_obj(if_col::DIAGNOSIS, *ifindex), Value::text(diagnosis)),
+                    (
+                        if_obj(if_col::DIAGNOSIS, *ifindex),
+                        Value::display_string(diagnosis),
+                    ),
                 ],
             }
         }
@@ -63,7 +66,10 @@ pub fn notification(root: &Oid, event: &Event) -> Notification {
             varbinds: vec![
                 (if_obj(if_col::NAME, *ifindex), Value::text(name)),
                 (if_obj(if_col::OUT_SA_COUNT, *ifindex), Value::Gauge32(0)),
-                (if_obj(if_col::DIAGNOSIS, *ifindex), Value::text(diagnosis)),
+                (
+                    if_obj(if_col::DIAGNOSIS, *ifindex),
+                    Value::display_string(diagnosis),
+                ),
             ],
         },
         Event::SaUp {
@@ -94,5 +100,45 @@ pub fn notification(root: &Oid, event: &Event) -> Notification {
                 ),
             ],
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ErrorCategory;
+
+    #[test]
+    fn a_long_diagnosis_is_cut_to_a_display_string() {
+        let root = Oid::from_slice(oids::DEFAULT_ROOT);
+        let diagnosis = "é".repeat(200); // 400 octets
+        let event = Event::TxError {
+            rising: true,
+            ifindex: 7,
+            name: "vti7".into(),
+            category: ErrorCategory::Carrier,
+            delta: 3,
+            threshold: 1,
+            interval_secs: 60,
+            diagnosis: diagnosis.clone(),
+        };
+        let n = notification(&root, &event);
+        let Value::OctetString(text) = &n.varbinds.last().unwrap().1 else {
+            panic!("{n:?}");
+        };
+        assert_eq!(text.len(), 254, "255 octets, cut at a character boundary");
+        assert!(std::str::from_utf8(text).is_ok());
+        let down = notification(
+            &root,
+            &Event::SaDown {
+                ifindex: 7,
+                name: "vti7".into(),
+                diagnosis,
+            },
+        );
+        let Value::OctetString(text) = &down.varbinds[2].1 else {
+            panic!("{down:?}");
+        };
+        assert_eq!(text.len(), 254);
     }
 }

@@ -562,7 +562,8 @@ fn out_sa_seq_exhausted(e: &Evidence) -> bool {
         .is_some_and(|sas| outbound_sas(e.tunnel, sas).any(|sa| sa.seq_headroom() == Some(0)))
 }
 
-fn selector_text(t: &Tunnel) -> String {
+/// How a tunnel picks its policies and SAs: "mark 0x5" or "if_id 31".
+pub fn selector_text(t: &Tunnel) -> String {
     match t.kind {
         TunnelKind::Xfrm => format!("if_id {}", t.if_id.unwrap_or(0)),
         _ => format!("mark {:#x}", t.okey.unwrap_or(0)),

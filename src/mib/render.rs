@@ -190,7 +190,7 @@ fn if_cell(row: &TunnelRow, col: u32, xfrm_available: bool, ctx: &RenderCtx) -> 
             (t.kind != TunnelKind::Xfrm).then_some(Value::Counter64(row.categories.underlay_drops))
         }
         if_col::CAUSE => Some(Value::Integer(row.diagnosis.cause as i32)),
-        if_col::DIAGNOSIS => Some(Value::text(display_string(&row.diagnosis.text))),
+        if_col::DIAGNOSIS => Some(Value::display_string(&row.diagnosis.text)),
         if_col::LAST_ERROR_TIME => Some(Value::TimeTicks(
             row.last_error_at.map_or(0, |at| ctx.clock.timestamp(at)),
         )),
@@ -393,15 +393,6 @@ fn seconds_until(at: Option<u64>, ctx: &RenderCtx) -> i32 {
         None => -1,
         Some(at) => int32(at.saturating_sub(unix_now(ctx))),
     }
-}
-
-/// DisplayString is at most 255 octets: cut at a character boundary.
-fn display_string(s: &str) -> &str {
-    let mut end = s.len().min(255);
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    &s[..end]
 }
 
 fn int32(v: u64) -> i32 {

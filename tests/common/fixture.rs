@@ -1,20 +1,29 @@
 //! A `SampleSource` with hand-built tunnels and SAs, fed through the same
 //! seam (`model::SampleSource`) the netlink collector uses.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use vti_agentx::model::*;
 
+/// Runs at every collect, before the data is read: `(data, n)` with `n`
+/// the number of the collect (1 for the first).
+pub type CollectHook = Box<dyn FnMut(&mut FixtureData, u64) + Send>;
+
 #[derive(Clone)]
 pub struct FixtureSource {
     pub data: Arc<Mutex<FixtureData>>,
+    hook: Arc<Mutex<Option<CollectHook>>>,
+    collects: Arc<AtomicU64>,
 }
 
 #[derive(Clone)]
 pub struct FixtureData {
     pub tunnels: Vec<Tunnel>,
     pub sas: Vec<SecurityAssociation>,
+    /// XFRM policies (none unless a test adds them, e.g. `out_policies`).
+    pub policies: Vec<Policy>,
     pub xfrm_stat: Vec<(String, u64)>,
 }
 
@@ -22,13 +31,59 @@ impl FixtureSource {
     pub fn new(data: FixtureData) -> Self {
         FixtureSource {
             data: Arc::new(Mutex::new(data)),
+            hook: Arc::default(),
+            collects: Arc::default(),
         }
+    }
+
+    /// Change the data in step with the poller: `hook` runs at the start of
+    /// every later collect (so a test can script per-poll deltas).
+    pub fn on_collect(&self, hook: impl FnMut(&mut FixtureData, u64) + Send + 'static) {
+        *self.hook.lock().unwrap() = Some(Box::new(hook));
+    }
+
+    pub fn clear_hook(&self) {
+        *self.hook.lock().unwrap() = None;
+    }
+
+    /// How many times the poller has collected so far.
+    pub fn collects(&self) -> u64 {
+        self.collects.load(Ordering::SeqCst)
+    }
+
+    /// Apply `f` to the data now (between polls).
+    pub fn update(&self, f: impl FnOnce(&mut FixtureData)) {
+        f(&mut self.data.lock().unwrap());
+    }
+}
+
+impl FixtureData {
+    pub fn tunnel_mut(&mut self, ifindex: u32) -> &mut Tunnel {
+        self.tunnels
+            .iter_mut()
+            .find(|t| t.ifindex == ifindex)
+            .expect("no such fixture tunnel")
+    }
+
+    /// `n` more packets failed with carrier errors (no SA, no route, …), as
+    /// the kernel counts them: tx_errors and tx_carrier_errors both rise.
+    pub fn add_carrier_errors(&mut self, ifindex: u32, n: u64) {
+        let s = &mut self.tunnel_mut(ifindex).stats;
+        s.tx_errors += n;
+        s.tx_carrier_errors += n;
     }
 }
 
 impl SampleSource for FixtureSource {
     fn collect(&mut self) -> impl std::future::Future<Output = anyhow::Result<Sample>> + Send {
-        let d = self.data.lock().unwrap().clone();
+        let n = self.collects.fetch_add(1, Ordering::SeqCst) + 1;
+        let d = {
+            let mut data = self.data.lock().unwrap();
+            if let Some(hook) = self.hook.lock().unwrap().as_mut() {
+                hook(&mut data, n);
+            }
+            data.clone()
+        };
         async move {
             Ok(Sample {
                 taken_at: Instant::now(),
@@ -36,7 +91,7 @@ impl SampleSource for FixtureSource {
                 kernel_release: "6.1.0-fixture".into(),
                 tunnels: d.tunnels,
                 sas: Availability::Available(d.sas),
-                policies: Availability::Available(vec![]),
+                policies: Availability::Available(d.policies),
                 xfrm_stat: Availability::Available(d.xfrm_stat),
             })
         }
@@ -154,6 +209,7 @@ pub fn three_tunnels() -> FixtureData {
     FixtureData {
         tunnels: vec![vti, vti6, xfrm],
         sas,
+        policies: vec![],
         xfrm_stat: vec![
             ("XfrmInError".into(), 0),
             ("XfrmOutNoStates".into(), 12),
@@ -175,4 +231,42 @@ impl Lookups for FixtureSource {
     async fn default_out_blocks(&mut self) -> Option<bool> {
         None
     }
+}
+
+/// An outbound ESP tunnel-mode policy per tunnel, matched the way the
+/// kernel matches it (mark = okey for vti/vti6, if_id for xfrm), as an IKE
+/// daemon installs them: with these, a missing SA is diagnosed as such.
+pub fn out_policies(tunnels: &[Tunnel]) -> Vec<Policy> {
+    tunnels
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let (src, dst) = match (t.local, t.remote) {
+                (Some(l), Some(r)) => (l, r),
+                _ => (
+                    "203.0.113.1".parse().unwrap(),
+                    "203.0.113.9".parse().unwrap(),
+                ),
+            };
+            Policy {
+                index: 8 * (i as u32 + 1) + 1,
+                direction: PolicyDirection::Out,
+                action: PolicyAction::Allow,
+                priority: 0,
+                selector_family: 0,
+                selector_src: None,
+                selector_dst: None,
+                mark: t.okey.map(|k| (k, 0xffff_ffff)),
+                if_id: t.if_id,
+                templates: vec![PolicyTemplate {
+                    src: Some(src),
+                    dst: Some(dst),
+                    proto: 50,
+                    mode: 1,
+                    reqid: 0,
+                    spi: 0,
+                }],
+            }
+        })
+        .collect()
 }

@@ -10,6 +10,7 @@
 
 pub mod agent;
 pub mod fixture;
+pub mod trapd;
 
 use std::fs;
 use std::net::UdpSocket;
@@ -33,6 +34,9 @@ pub struct Snmpd {
     /// What to pass to `vti-agentx --master`.
     pub master: String,
     listen: AgentxListen,
+    /// Lines appended to every snmpd.conf written (e.g. `trap2sink …`).
+    extra_conf: Vec<String>,
+    extra_args: Vec<String>,
     child: Option<Child>,
     starts: u32,
 }
@@ -67,24 +71,52 @@ impl Snmpd {
         Self::start_at(listen, tempfile::tempdir().expect("tempdir"))
     }
 
+    /// With extra snmpd.conf lines, e.g. `trap2sink 127.0.0.1:PORT public`.
+    pub fn start_with(listen: AgentxListen, extra_conf: &[String]) -> Snmpd {
+        Self::start_full(
+            listen,
+            tempfile::tempdir().expect("tempdir"),
+            extra_conf.to_vec(),
+        )
+    }
+
     /// With the AgentX socket (for `Unix`) and files in `dir`.
     pub fn start_at(listen: AgentxListen, dir: tempfile::TempDir) -> Snmpd {
+        Self::start_full(listen, dir, Vec::new())
+    }
+
+    /// With extra command-line arguments, e.g. `-Dagentx/master` (which logs
+    /// every subagent Open as "agentx/master: opened").
+    pub fn start_with_args(listen: AgentxListen, args: &[&str]) -> Snmpd {
+        let mut rig = Self::unstarted(listen, tempfile::tempdir().expect("tempdir"), Vec::new());
+        rig.extra_args = args.iter().map(|a| a.to_string()).collect();
+        rig.spawn();
+        rig
+    }
+
+    fn start_full(listen: AgentxListen, dir: tempfile::TempDir, extra_conf: Vec<String>) -> Snmpd {
+        let mut rig = Self::unstarted(listen, dir, extra_conf);
+        rig.spawn();
+        rig
+    }
+
+    fn unstarted(listen: AgentxListen, dir: tempfile::TempDir, extra_conf: Vec<String>) -> Snmpd {
         require("snmpd");
         require("snmpget");
         let master = match &listen {
             AgentxListen::Unix => format!("unix:{}", dir.path().join("master").display()),
             AgentxListen::Tcp(port) => format!("tcp:127.0.0.1:{port}"),
         };
-        let mut rig = Snmpd {
+        Snmpd {
             dir,
             port: free_udp_port(),
             master,
             listen,
+            extra_conf,
+            extra_args: Vec::new(),
             child: None,
             starts: 0,
-        };
-        rig.spawn();
-        rig
+        }
     }
 
     fn conf_path(&self) -> PathBuf {
@@ -101,16 +133,21 @@ impl Snmpd {
             AgentxListen::Unix => self.master.clone(),
             AgentxListen::Tcp(port) => format!("tcp:127.0.0.1:{port}"),
         };
-        let conf = format!(
+        let mut conf = format!(
             "master agentx\nagentXSocket {socket}\nagentXPerms 0660 0770\n\
              rocommunity public 127.0.0.1\nagentaddress udp:127.0.0.1:{port}\n",
             port = self.port
         );
+        for line in &self.extra_conf {
+            conf.push_str(line);
+            conf.push('\n');
+        }
         fs::write(self.conf_path(), conf).unwrap();
         let log = fs::File::create(self.log_path()).unwrap();
         let child = Command::new("snmpd")
             .args(["-f", "-Lo", "-C", "-c"])
             .arg(self.conf_path())
+            .args(&self.extra_args)
             .env("MIBS", "")
             .env("MIBDIRS", "/nonexistent")
             .env("SNMP_PERSISTENT_DIR", self.dir.path().join("persist"))
@@ -131,6 +168,17 @@ impl Snmpd {
     pub fn restart(&mut self) {
         self.kill();
         self.spawn();
+    }
+
+    /// Start snmpd again after `kill`, on the same socket, port and config
+    /// (a new log file: `log_path` follows).
+    pub fn start_again(&mut self) {
+        assert!(self.child.is_none(), "snmpd is still running");
+        self.spawn();
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.child.is_some()
     }
 
     pub fn kill(&mut self) {

@@ -42,7 +42,7 @@ host_bins=(
     /usr/bin/kmod                        # kmod (/sbin/modprobe for request_module)
     /usr/bin/setpriv                     # util-linux
     /usr/sbin/snmpd                      # snmpd
-    /usr/sbin/snmptrapd                  # snmptrapd (the alarms part's trap receiver)
+    /usr/sbin/snmptrapd                  # snmptrapd (notifications: alarms part, demo)
     /usr/bin/snmpget /usr/bin/snmpgetnext /usr/bin/snmpwalk /usr/bin/snmpbulkwalk  # snmp
 )
 missing=()
@@ -52,7 +52,7 @@ command -v cpio >/dev/null || missing+=(cpio)
 command -v depmod >/dev/null || missing+=(kmod)
 command -v xz >/dev/null || missing+=(xz-utils)
 if [ ${#missing[@]} -gt 0 ]; then
-    die "missing on the host: ${missing[*]}; install with tests/lab/install-deps.sh (apt-get install -y busybox-static iproute2 iputils-ping kmod util-linux snmpd snmp snmptrapd cpio xz-utils)"
+    die "missing on the host: ${missing[*]}; install with tests/lab/install-deps.sh (apt-get install -y busybox-static iproute2 iputils-ping kmod util-linux snmpd snmptrapd snmp cpio xz-utils)"
 fi
 
 # Modules shipped with their dependencies (resolved here; /init loads the main ones).

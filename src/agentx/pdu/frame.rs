@@ -12,6 +12,9 @@ use super::header::{peek_payload_length, HEADER_LEN};
 #[derive(Debug, Default)]
 pub struct FrameDecoder {
     buf: Vec<u8>,
+    /// Bytes of `buf` already returned as frames. Compacted on the next
+    /// `extend`, so a read holding many PDUs costs one move, not one each.
+    consumed: usize,
 }
 
 impl FrameDecoder {
@@ -20,27 +23,31 @@ impl FrameDecoder {
     }
 
     pub fn extend(&mut self, bytes: &[u8]) {
+        self.buf.drain(..self.consumed);
+        self.consumed = 0;
         self.buf.extend_from_slice(bytes);
     }
 
     /// Bytes received but not yet returned as a frame.
     pub fn buffered(&self) -> usize {
-        self.buf.len()
+        self.buf.len() - self.consumed
     }
 
     /// The next complete PDU's bytes, `Ok(None)` if more input is needed.
     pub fn next_frame(&mut self) -> Result<Option<Vec<u8>>, DecodeError> {
-        let Some(len) = peek_payload_length(&self.buf) else {
+        let pending = &self.buf[self.consumed..];
+        let Some(len) = peek_payload_length(pending) else {
             return Ok(None);
         };
         // `len` is capped at MAX_PAYLOAD_LEN, so this cannot overflow and the
         // buffer never holds more than one maximal PDU plus one read.
         let total = HEADER_LEN + len? as usize;
-        if self.buf.len() < total {
+        let Some(frame) = pending.get(..total) else {
             return Ok(None);
-        }
-        let rest = self.buf.split_off(total);
-        Ok(Some(std::mem::replace(&mut self.buf, rest)))
+        };
+        let frame = frame.to_vec();
+        self.consumed += total;
+        Ok(Some(frame))
     }
 }
 

@@ -225,6 +225,13 @@ impl Session {
                     stats.connected.store(true, Ordering::Relaxed);
                     stats.sessions.fetch_add(1, Ordering::Relaxed);
                     sh.queue.report_drops();
+                    let waiting = sh.queue.len();
+                    if waiting > 0 {
+                        tracing::info!(
+                            "AgentX: sending {waiting} notification(s) queued while the master \
+                             was away"
+                        );
+                    }
                     let started = Instant::now();
                     let ended = serve(&mut conn, &mut sh).await;
                     stats.connected.store(false, Ordering::Relaxed);

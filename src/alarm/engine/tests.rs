@@ -281,3 +281,77 @@ fn sa_down_and_up() {
     r.outbound = 2;
     assert_eq!(sa_events(&mut r, 30), ["saUp"]);
 }
+
+#[test]
+fn poll_jitter_does_not_stretch_the_window() {
+    // Polls every 10 s, interval 10 s: the delta is one poll's increase
+    // even when a poll lands a few milliseconds early relative to the last.
+    let mut c = config(10, 5, 1, 0);
+    c.startup = Startup::Rising;
+    let mut r = Rig::new(c);
+    let at = |ms: u64| r.t0 + Duration::from_millis(ms);
+    let times = [at(0), at(10_002), at(20_001), at(29_999), at(40_003)];
+    let mut deltas = Vec::new();
+    for (i, when) in times.into_iter().enumerate() {
+        r.carrier += [0, 4, 3, 4, 3][i];
+        let mut snap = r.snapshot(0);
+        snap.taken_at = when;
+        let (events, rows) = r.engine.evaluate(&snap);
+        assert!(
+            kinds(&events).iter().all(|k| *k != "rising"),
+            "4 then 3 per interval never reaches 5: {events:?}"
+        );
+        let row = rows
+            .iter()
+            .find(|row| row.category == ErrorCategory::Carrier)
+            .unwrap();
+        deltas.push(row.last_delta);
+    }
+    assert_eq!(deltas, [0, 4, 3, 4, 3]);
+}
+
+#[test]
+fn a_disabled_kind_is_counted_as_suppressed_not_sent() {
+    let mut c = config(10, 1, 0, 0);
+    c.notifications.tx_error_rising = false;
+    let mut r = Rig::new(c);
+    r.poll(0, 0);
+    let (e, row) = r.poll(10, 1);
+    assert!(e.is_empty());
+    assert_eq!(
+        (row.state, row.sent, row.suppressed),
+        (AlarmState::ArmedFalling, 0, 1)
+    );
+    assert!(row.last_event_at.is_some(), "the crossing time is kept");
+    let (e, row) = r.poll(20, 0);
+    assert_eq!(kinds(&e), ["falling"]);
+    assert_eq!((row.sent, row.suppressed), (1, 1));
+
+    let mut c = config(10, 1, 0, 0);
+    c.enabled = false;
+    let mut r = Rig::new(c);
+    r.poll(0, 0);
+    r.poll(10, 1);
+    let (e, row) = r.poll(20, 0);
+    assert!(e.is_empty());
+    assert_eq!((row.sent, row.suppressed), (0, 2));
+}
+
+#[test]
+fn a_disabled_sa_down_does_not_hold_back_sa_up() {
+    let mut c = config(10, 1, 0, 60);
+    c.notifications.sa_down = false;
+    let mut r = Rig::new(c);
+    let sa_events = |r: &mut Rig, s: u64| {
+        let snap = r.snapshot(s);
+        kinds(&r.engine.evaluate(&snap).0)
+            .into_iter()
+            .filter(|k| k.starts_with("sa"))
+            .collect::<Vec<_>>()
+    };
+    assert!(sa_events(&mut r, 0).is_empty());
+    r.outbound = 0;
+    assert!(sa_events(&mut r, 10).is_empty());
+    r.outbound = 1;
+    assert_eq!(sa_events(&mut r, 20), ["saUp"]);
+}

@@ -407,3 +407,86 @@ fn unencodable_reply_degrades_to_too_big() {
     assert_eq!(res.error, ErrorStatus::TooBig);
     assert!(res.varbinds.is_empty());
 }
+
+mod properties {
+    use proptest::collection::{btree_set, vec};
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// A table under ROOT.3.1 with column 2 and the given row keys.
+    fn table_index(keys: &std::collections::BTreeSet<Vec<u32>>) -> MibIndex {
+        let rows: Vec<Vec<u32>> = keys.iter().cloned().collect();
+        let table = Table::new(
+            r("3.1"),
+            vec![2],
+            rows,
+            Box::new(|row, _, _| Some(Value::Gauge32(row as u32))),
+        );
+        MibIndex::new(oid(ROOT), vec![Region::Table(table)])
+    }
+
+    /// Every object, by brute force.
+    fn all_names(keys: &std::collections::BTreeSet<Vec<u32>>) -> Vec<Oid> {
+        keys.iter().map(|k| r("3.1.2").child(k)).collect()
+    }
+
+    fn suffix() -> impl Strategy<Value = Vec<u32>> {
+        vec(0u32..4, 0..4)
+    }
+
+    proptest! {
+        /// GetNext returns exactly the first object after the start (or at
+        /// it, with include) and before the end — else endOfMibView.
+        #[test]
+        fn get_next_is_the_closest_object_in_range(
+            keys in btree_set(vec(0u32..4, 1..3), 0..12),
+            start in suffix(),
+            include in any::<bool>(),
+            end in proptest::option::of(suffix()),
+        ) {
+            let index = table_index(&keys);
+            let start = r("3.1.2").child(&start);
+            let end = end.map(|e| r("3.1.2").child(&e)).unwrap_or_default();
+            let sr = SearchRange { start: start.clone(), include, end: end.clone() };
+            let got = get_next(&index, &sr, &ctx());
+            let want = all_names(&keys)
+                .into_iter()
+                .find(|n| (*n > start || (include && *n == start)) && (end.is_empty() || *n < end));
+            match want {
+                Some(name) => prop_assert_eq!(got.name, name),
+                None => prop_assert_eq!(got, VarBind::new(start, Value::EndOfMibView)),
+            }
+        }
+
+        /// A single-range GetBulk is the same walk as repeated GetNexts.
+        #[test]
+        fn get_bulk_equals_repeated_get_next(
+            keys in btree_set(vec(0u32..4, 1..3), 0..12),
+            start in suffix(),
+            max_repetitions in 0u16..20,
+        ) {
+            let index = table_index(&keys);
+            let start = r("3.1.2").child(&start);
+            let bulk = GetBulk {
+                context: None,
+                non_repeaters: 0,
+                max_repetitions,
+                ranges: vec![SearchRange { start: start.clone(), include: false, end: Oid::default() }],
+            };
+            let got = get_bulk(&index, &bulk, &ctx());
+            let mut want = Vec::new();
+            let mut cursor = start;
+            for _ in 0..max_repetitions {
+                let vb = get_next(&index, &SearchRange { start: cursor.clone(), include: false, end: Oid::default() }, &ctx());
+                let ended = vb.value == Value::EndOfMibView;
+                cursor = vb.name.clone();
+                want.push(vb);
+                if ended {
+                    break;
+                }
+            }
+            prop_assert_eq!(got, want);
+        }
+    }
+}
