@@ -42,8 +42,11 @@ pub struct Reload {
 
 /// At most one set of diagnosis look-ups per tunnel this often (and at
 /// most once per poll anyway): a tunnel erroring non-stop costs at most a
-/// few netlink requests a second.
-const MIN_LOOKUP_GAP: Duration = Duration::from_secs(1);
+/// few netlink requests a second. A little under the shortest poll interval
+/// (1 s): consecutive polls are stamped when their task wakes, so two of
+/// them can be 0.99 s apart, and a look-up skipped on the poll where a new
+/// fault shows would leave the previous cause served.
+const MIN_LOOKUP_GAP: Duration = Duration::from_millis(900);
 
 /// The least time a poll gets before it counts as stuck and failed.
 const MIN_POLL_BUDGET: Duration = Duration::from_secs(10);
@@ -160,8 +163,9 @@ impl<S: SampleSource + Lookups> Poller<S> {
                 sas,
                 policies,
                 default_out_blocks,
-                xfrm_stat_delta: &snapshot.xfrm_stat_delta,
+                xfrm_stat_delta: self.builder.xfrm_stat_recent(),
                 route,
+                after_hard_expiry: self.builder.after_hard_expiry(ifindex),
             });
             tracing::info!(
                 tunnel = %row.tunnel.name,
@@ -169,8 +173,12 @@ impl<S: SampleSource + Lookups> Poller<S> {
                 "{}",
                 diagnosis.text
             );
-            self.builder.record_diagnosis(ifindex, diagnosis.clone());
-            snapshot.tunnels[i].diagnosis = diagnosis;
+            // Two polls and a bit: the errors of the poll after a fault's last
+            // look-up, counted before it was repaired.
+            let keep = self.interval * 2 + Duration::from_secs(1);
+            snapshot.tunnels[i].diagnosis =
+                self.builder
+                    .record_diagnosis(ifindex, diagnosis, snapshot.taken_at, keep);
         }
     }
 

@@ -20,10 +20,14 @@
 
 #[path = "lab/checks/agent.rs"]
 mod agent;
+#[path = "lab/checks/alarms.rs"]
+mod alarms;
 #[path = "lab/checks/collect.rs"]
 mod collect;
 #[path = "lab/checks/common.rs"]
 mod common;
+#[path = "lab/checks/faults.rs"]
+mod faults;
 #[path = "lab/checks/tunnels.rs"]
 mod tunnels;
 
@@ -50,6 +54,8 @@ const CHECKS: &[(&str, Check)] = &[
     ("tunnels", tunnels::check),
     ("collect", collect::check),
     ("agent", agent::check),
+    ("faults", faults::check),
+    ("alarms", alarms::check),
 ];
 
 const INSTALL: &str = "tests/lab/install-deps.sh (apt-get install -y qemu-system-x86 \

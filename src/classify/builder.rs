@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use crate::classify::mapping::SaMapper;
 use crate::model::{
-    Availability, Categories, Diagnosis, LinkStats, SaDirection, SaRow, SaSummary, Sample,
+    Availability, Categories, Cause, Diagnosis, LinkStats, SaDirection, SaRow, SaSummary, Sample,
     SecurityAssociation, Snapshot, Tunnel, TunnelKind, TunnelRow,
 };
 
@@ -33,6 +33,11 @@ struct InterfaceHistory {
     last_error_at: Option<Instant>,
     diagnosis: Diagnosis,
     last_lookup_at: Option<Instant>,
+    /// An outbound SA was attached to the interface at some poll since its
+    /// diagnosis was last recorded.
+    out_sa_since_diagnosis: bool,
+    /// When `diagnosis` was recorded.
+    diagnosed_at: Option<Instant>,
 }
 
 /// What the history says about one interface at this poll.
@@ -71,6 +76,10 @@ pub struct SnapshotBuilder {
     /// tunnel ifindex → its SAs' row numbers.
     sa_rows: HashMap<u32, SaNumbering>,
     last_xfrm_stat: Option<Vec<(String, u64)>>,
+    /// xfrm_stat of the poll before the last one.
+    older_xfrm_stat: Option<Vec<(String, u64)>>,
+    /// Increases over the last two poll intervals (see `xfrm_stat_recent`).
+    recent_xfrm_stat: Vec<(String, u64)>,
     poll_failures: u64,
 }
 
@@ -104,6 +113,11 @@ impl SnapshotBuilder {
             .map(|tunnel| {
                 let counted = self.count(&tunnel, now);
                 let sa_summary = summarize(tunnel.ifindex, &sa_rows);
+                if sa_summary.outbound > 0 {
+                    if let Some(h) = self.interfaces.get_mut(&tunnel.ifindex) {
+                        h.out_sa_since_diagnosis = true;
+                    }
+                }
                 TunnelRow {
                     tunnel,
                     discontinuity_at: counted.discontinuity_at,
@@ -152,6 +166,8 @@ impl SnapshotBuilder {
                 categories,
                 diagnosis: Diagnosis::none(),
                 last_lookup_at: None,
+                out_sa_since_diagnosis: false,
+                diagnosed_at: None,
             }
         };
         let mut last_delta = Categories::default();
@@ -194,35 +210,74 @@ impl SnapshotBuilder {
         true
     }
 
-    /// Remembers a tunnel's diagnosis; it is served until a later error
-    /// increase is diagnosed differently.
-    pub fn record_diagnosis(&mut self, ifindex: u32, diagnosis: Diagnosis) {
-        if let Some(h) = self.interfaces.get_mut(&ifindex) {
-            h.diagnosis = diagnosis;
+    /// Remembers the diagnosis of the errors of the poll taken `at`; it is
+    /// served until a later error increase is diagnosed differently. Returns
+    /// what is served now: an `unknown` (the look-ups found nothing wrong
+    /// any more) does not replace a real cause recorded within `keep` — the
+    /// errors were counted before the look-ups ran, by the fault just
+    /// repaired (lab: the last packets without an SA, looked up once the SA
+    /// was back).
+    pub fn record_diagnosis(
+        &mut self,
+        ifindex: u32,
+        diagnosis: Diagnosis,
+        at: Instant,
+        keep: Duration,
+    ) -> Diagnosis {
+        let Some(h) = self.interfaces.get_mut(&ifindex) else {
+            return diagnosis;
+        };
+        let recent = h
+            .diagnosed_at
+            .is_some_and(|d| at.saturating_duration_since(d) <= keep);
+        if diagnosis.cause == Cause::Unknown
+            && recent
+            && !matches!(h.diagnosis.cause, Cause::None | Cause::Unknown)
+        {
+            return h.diagnosis.clone();
         }
+        h.diagnosis = diagnosis.clone();
+        h.diagnosed_at = Some(at);
+        h.out_sa_since_diagnosis = false;
+        diagnosis
+    }
+
+    /// True when the interface's last diagnosis was a hard SA expiry and no
+    /// outbound SA has been attached to it since (at any poll): errors now
+    /// are that expiry's aftermath, not a new fault.
+    pub fn after_hard_expiry(&self, ifindex: u32) -> bool {
+        self.interfaces
+            .get(&ifindex)
+            .is_some_and(|h| h.diagnosis.cause == Cause::SaHardExpired && !h.out_sa_since_diagnosis)
     }
 
     /// Non-zero xfrm_stat increases since the last poll (empty at the first
     /// poll, or when a counter went backwards: namespace re-created).
     fn xfrm_stat_delta(&mut self, now: &Availability<Vec<(String, u64)>>) -> Vec<(String, u64)> {
         let Some(now) = now.as_ref() else {
+            self.recent_xfrm_stat.clear();
             return Vec::new();
         };
-        let delta = match &self.last_xfrm_stat {
-            Some(before) => now
-                .iter()
-                .filter_map(|(name, v)| {
-                    let old = before
-                        .iter()
-                        .find(|(n, _)| n == name)
-                        .map_or(0, |(_, o)| *o);
-                    (*v > old).then(|| (name.clone(), v - old))
-                })
-                .collect(),
-            None => Vec::new(),
+        let delta = self
+            .last_xfrm_stat
+            .as_ref()
+            .map_or_else(Vec::new, |before| increases(before, now));
+        self.recent_xfrm_stat = match &self.older_xfrm_stat {
+            Some(older) => increases(older, now),
+            None => delta.clone(),
         };
-        self.last_xfrm_stat = Some(now.clone());
+        self.older_xfrm_stat = self.last_xfrm_stat.replace(now.clone());
         delta
+    }
+
+    /// Non-zero xfrm_stat increases over the last *two* poll intervals, for
+    /// corroborating a diagnosis. /proc/net/xfrm_stat is read after the link
+    /// dump, so an error counted between the two reads shows in this poll's
+    /// xfrm_stat but in the next poll's link counters (lab: an SA hitting its
+    /// hard limit then looked like an underlay drop); the wider window keeps
+    /// the counter with the error.
+    pub fn xfrm_stat_recent(&self) -> &[(String, u64)] {
+        &self.recent_xfrm_stat
     }
 
     fn sa_rows(
@@ -259,6 +314,19 @@ impl SnapshotBuilder {
         rows.sort_by_key(|r| (r.tunnel_ifindex, r.index));
         rows
     }
+}
+
+/// Counters of `now` that are higher than in `before`, with the increase.
+fn increases(before: &[(String, u64)], now: &[(String, u64)]) -> Vec<(String, u64)> {
+    now.iter()
+        .filter_map(|(name, v)| {
+            let old = before
+                .iter()
+                .find(|(n, _)| n == name)
+                .map_or(0, |(_, o)| *o);
+            (*v > old).then(|| (name.clone(), v - old))
+        })
+        .collect()
 }
 
 /// Any counter lower than last time means the kernel started over.
@@ -454,5 +522,108 @@ mod tests {
         smp.sas = Availability::Unavailable("needs CAP_NET_ADMIN".into());
         let s = b.build(smp, 10);
         assert!(!s.xfrm_available);
+    }
+
+    #[test]
+    fn hard_expiry_is_remembered_until_an_outbound_sa_is_seen_again() {
+        let t0 = Instant::now();
+        let at = |n: u64| t0 + Duration::from_secs(n);
+        let mut b = SnapshotBuilder::new();
+        let tunnels = vec![tunnel(5, "x1", 0)];
+        let out = || vec![sa(0x100, 5, SaDirection::Out)];
+        b.build(sample(at(0), tunnels.clone(), out()), 1);
+        assert!(!b.after_hard_expiry(5));
+        // The poll that saw the expiry still lists the SA; the diagnosis is
+        // recorded after the build.
+        b.build(sample(at(1), tunnels.clone(), out()), 1);
+        let expired = Diagnosis {
+            cause: Cause::SaHardExpired,
+            text: "expired".into(),
+        };
+        b.record_diagnosis(5, expired.clone(), at(1), Duration::ZERO);
+        assert!(b.after_hard_expiry(5));
+        // The kernel deleted it: still the expiry's aftermath.
+        b.build(sample(at(2), tunnels.clone(), vec![]), 1);
+        assert!(b.after_hard_expiry(5));
+        // IKE installed a new SA: a later loss is a new fault.
+        b.build(sample(at(3), tunnels.clone(), out()), 1);
+        assert!(!b.after_hard_expiry(5));
+        b.build(sample(at(4), tunnels.clone(), vec![]), 1);
+        assert!(!b.after_hard_expiry(5));
+        // Another diagnosis replaces the expiry.
+        b.record_diagnosis(5, expired, at(5), Duration::ZERO);
+        b.record_diagnosis(5, Diagnosis::none(), at(6), Duration::ZERO);
+        assert!(!b.after_hard_expiry(5));
+    }
+
+    #[test]
+    fn look_ups_are_rate_limited_per_tunnel() {
+        let t0 = Instant::now();
+        let ms = |n: u64| t0 + Duration::from_millis(n);
+        let mut b = SnapshotBuilder::new();
+        b.build(sample(t0, vec![tunnel(5, "x1", 0)], vec![]), 1);
+        let gap = Duration::from_millis(900);
+        assert!(b.book_lookup(5, ms(0), gap));
+        assert!(!b.book_lookup(5, ms(500), gap), "within the gap");
+        // The next 1 s poll, stamped a little early: still looked up.
+        assert!(b.book_lookup(5, ms(995), gap));
+        assert!(!b.book_lookup(6, ms(995), gap), "unknown interface");
+    }
+
+    #[test]
+    fn xfrm_stat_recent_spans_two_polls() {
+        let t0 = Instant::now();
+        let mut b = SnapshotBuilder::new();
+        let at = |n: u64, expired: u64| {
+            let mut s = sample(t0 + Duration::from_secs(n), vec![], vec![]);
+            s.xfrm_stat = Availability::Available(vec![
+                ("XfrmOutNoStates".into(), 0),
+                ("XfrmOutStateExpired".into(), expired),
+            ]);
+            s
+        };
+        let snap = b.build(at(0, 0), 1);
+        assert!(snap.xfrm_stat_delta.is_empty() && b.xfrm_stat_recent().is_empty());
+        let snap = b.build(at(1, 1), 1);
+        let one = vec![("XfrmOutStateExpired".to_string(), 1)];
+        assert_eq!(
+            (snap.xfrm_stat_delta.clone(), b.xfrm_stat_recent()),
+            (one.clone(), &one[..])
+        );
+        // Nothing new: the served delta is empty, the window still has it.
+        let snap = b.build(at(2, 1), 1);
+        assert!(snap.xfrm_stat_delta.is_empty());
+        assert_eq!(b.xfrm_stat_recent(), &one[..]);
+        let snap = b.build(at(3, 1), 1);
+        assert!(snap.xfrm_stat_delta.is_empty() && b.xfrm_stat_recent().is_empty());
+    }
+
+    #[test]
+    fn unknown_right_after_a_real_cause_keeps_the_cause() {
+        let t0 = Instant::now();
+        let at = |n: u64| t0 + Duration::from_secs(n);
+        let keep = Duration::from_secs(3);
+        let mut b = SnapshotBuilder::new();
+        b.build(sample(t0, vec![tunnel(5, "x1", 0)], vec![]), 1);
+        let d = |cause| Diagnosis {
+            cause,
+            text: format!("{cause:?}"),
+        };
+        let no_sa = d(Cause::NoOutboundSa);
+        assert_eq!(b.record_diagnosis(5, no_sa.clone(), at(1), keep), no_sa);
+        // The SA is back when the last errors are looked up: still no SA.
+        assert_eq!(b.record_diagnosis(5, d(Cause::Unknown), at(2), keep), no_sa);
+        // Keeping does not extend the window.
+        assert_eq!(b.record_diagnosis(5, d(Cause::Unknown), at(3), keep), no_sa);
+        assert_eq!(
+            b.record_diagnosis(5, d(Cause::Unknown), at(5), keep),
+            d(Cause::Unknown),
+            "long after the cause: unknown"
+        );
+        // A real cause always replaces.
+        let block = d(Cause::PolicyBlock);
+        assert_eq!(b.record_diagnosis(5, block.clone(), at(6), keep), block);
+        let route = d(Cause::NoRouteToPeer);
+        assert_eq!(b.record_diagnosis(5, route.clone(), at(6), keep), route);
     }
 }

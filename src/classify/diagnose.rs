@@ -10,10 +10,10 @@
 
 use std::net::IpAddr;
 
-use crate::classify::mapping::{sa_fit, tunnel_policies, SaFit, SaMismatch};
+use crate::classify::mapping::{matching_policies, sa_fit, tunnel_policies, SaFit, SaMismatch};
 use crate::model::{
-    Categories, Cause, Diagnosis, Policy, PolicyAction, RouteAnswer, SaDirection, SaRow,
-    SecurityAssociation, Tunnel, TunnelKind,
+    Categories, Cause, Diagnosis, Policy, PolicyAction, PolicyDirection, RouteAnswer, SaDirection,
+    SaRow, SecurityAssociation, Tunnel, TunnelKind,
 };
 
 /// Everything the diagnosis looks at for one tunnel.
@@ -25,10 +25,15 @@ pub struct Evidence<'a> {
     pub policies: Option<&'a [Policy]>,
     /// `XFRM_MSG_GETDEFAULT`: true when unmatched outbound traffic is blocked.
     pub default_out_blocks: Option<bool>,
-    /// Non-zero xfrm_stat deltas over the same interval.
+    /// Non-zero xfrm_stat increases over the last two poll intervals (the
+    /// poller passes `SnapshotBuilder::xfrm_stat_recent`: the counters and the
+    /// link stats are not read at the same instant).
     pub xfrm_stat_delta: &'a [(String, u64)],
     /// Route to the peer's outer address (None: not looked up / no peer known).
     pub route: Option<RouteAnswer>,
+    /// The tunnel's previous diagnosis was a hard expiry and no outbound SA
+    /// has been seen since: packets finding no SA now are its aftermath.
+    pub after_hard_expiry: bool,
 }
 
 /// The peer address a route look-up should target: the tunnel's remote, or
@@ -242,24 +247,32 @@ fn carrier(e: &Evidence) -> Diagnosis {
         };
     }
     // (d) the SA exists, the route exists: its selector does not cover the
-    // packets (vti6 carrying IPv4 with an IPv6-only selector and vice versa).
-    if let Some(sa) = matching
-        .iter()
-        .find(|sa| sa.selector_family != 0 && sa.selector_family != family_code(sa.dst))
-        .or_else(|| matching.iter().find(|sa| sa.selector_family != 0))
-    {
-        if stat(e, "XfrmOutNoStates") > 0 {
-            let fam = if sa.selector_family == AF_INET6 {
-                "IPv6"
-            } else {
-                "IPv4"
-            };
+    // packets — their family is that of the tunnel's OUT policy selectors
+    // (vti6 carrying IPv4 needs an SA with an IPv4 selector; the kernel gives
+    // an SA added without one its outer family). An SA of the right family
+    // (or AF_UNSPEC, `flag af-unspec`) covers them.
+    let mut inner_families: Vec<u16> = matching_policies(t, policies, PolicyDirection::Out)
+        .into_iter()
+        .map(|i| &policies[i])
+        .filter(|p| p.action == PolicyAction::Allow && p.selector_family != 0)
+        .map(|p| p.selector_family)
+        .collect();
+    inner_families.dedup();
+    for fam in inner_families {
+        if matching
+            .iter()
+            .all(|sa| sa.selector_family != 0 && sa.selector_family != fam)
+        {
+            let sa = matching[0];
             return Diagnosis {
                 cause: Cause::SelectorMismatch,
                 text: format!(
-                    "outbound SA spi {:#010x} exists but its selector is {fam}-only: packets of \
-                     the other family find no state{}; add a matching 'sel' to the SA",
+                    "outbound SA spi {:#010x} has an {} selector but the tunnel's outbound \
+                     policy carries {} packets: they find no state{}; add a matching 'sel' \
+                     to the SA",
                     sa.spi,
+                    family_name(sa.selector_family),
+                    family_name(fam),
                     corroborate(e, &["XfrmOutNoStates"])
                 ),
             };
@@ -288,6 +301,20 @@ fn missing_sa(e: &Evidence, sas: &[SaRow], policy: Option<&Policy>) -> Diagnosis
     let t = e.tunnel;
     let selector = selector_text(t);
     let stats = corroborate(e, &["XfrmOutNoStates"]);
+    // An SA at its hard limit counts the packet that hits it as aborted, then
+    // the kernel deletes it and the next packets find no SA (carrier). Those
+    // may fall into the next poll (lab: 0.2 s apart), and with steady traffic
+    // they go on until IKE installs a new SA: the root cause stays the expiry.
+    if e.after_hard_expiry {
+        return Diagnosis {
+            cause: Cause::SaHardExpired,
+            text: format!(
+                "{} packet(s) found no outbound SA for {selector}: it hard-expired and was \
+                 not replaced (IKE did not rekey in time){stats}",
+                e.delta.carrier
+            ),
+        };
+    }
     match t.kind {
         TunnelKind::Vti | TunnelKind::Vti6 => {
             let mismatched = sas
@@ -361,9 +388,10 @@ fn missing_sa(e: &Evidence, sas: &[SaRow], policy: Option<&Policy>) -> Diagnosis
 
 fn routing_loop(e: &Evidence) -> Diagnosis {
     let t = e.tunnel;
-    let peer = t
-        .remote
-        .map(|r| r.to_string())
+    // XFRM interfaces have no remote: the peer is their outbound SA's (or
+    // policy template's) destination, as for the route look-up.
+    let peer = peer_of(t, e.sas.unwrap_or(&[]), e.policies.unwrap_or(&[]))
+        .map(|(peer, _, _)| peer.to_string())
         .unwrap_or_else(|| "the peer".to_string());
     let route = match &e.route {
         Some(RouteAnswer::Via { oif, oif_name, .. }) if *oif == t.ifindex => {
@@ -387,26 +415,38 @@ fn routing_loop(e: &Evidence) -> Diagnosis {
 
 fn too_big(e: &Evidence) -> Diagnosis {
     let t = e.tunnel;
-    let overhead = e
-        .sas
-        .and_then(|sas| outbound_sas(t, sas).next().map(esp_overhead))
-        .unwrap_or(if is_v6_outer(t) { 93 } else { 73 });
+    let n = e.delta.too_big;
+    let sa = e.sas.and_then(|sas| outbound_sas(t, sas).next());
     let underlay = match &e.route {
         Some(RouteAnswer::Via { oif_name, mtu, .. }) if *mtu > 0 => Some((oif_name.clone(), *mtu)),
         _ => None,
     };
-    let text = match underlay {
-        Some((name, mtu)) => format!(
-            "{} packet(s) too big: tunnel MTU {} but underlay {name} MTU {mtu} minus ~{overhead} \
-             bytes of ESP overhead leaves {}; lower the tunnel MTU or clamp TCP MSS",
-            e.delta.too_big,
-            t.mtu,
-            mtu.saturating_sub(overhead)
-        ),
-        None => format!(
-            "{} packet(s) too big for the path (tunnel MTU {}, ESP overhead ~{overhead} bytes); \
-             lower the tunnel MTU or clamp TCP MSS",
-            e.delta.too_big, t.mtu
+    let text = match (underlay, sa) {
+        (Some((name, mtu)), Some(sa)) => {
+            let inner = esp_inner_mtu(sa, mtu);
+            format!(
+                "{n} packet(s) too big: tunnel MTU {} but the path allows {inner} (underlay \
+                 {name} MTU {mtu} minus {} bytes of ESP {}); set the tunnel MTU to {inner} or \
+                 clamp TCP MSS",
+                t.mtu,
+                mtu.saturating_sub(inner),
+                algorithms(sa)
+            )
+        }
+        (Some((name, mtu)), None) => {
+            let overhead = if is_v6_outer(t) { 93 } else { 73 };
+            format!(
+                "{n} packet(s) too big: tunnel MTU {} but underlay {name} MTU {mtu} minus \
+                 ~{overhead} bytes of ESP overhead leaves about {}; lower the tunnel MTU or \
+                 clamp TCP MSS",
+                t.mtu,
+                mtu.saturating_sub(overhead)
+            )
+        }
+        (None, _) => format!(
+            "{n} packet(s) too big for the path (tunnel MTU {}); lower the tunnel MTU or \
+             clamp TCP MSS",
+            t.mtu
         ),
     };
     Diagnosis {
@@ -418,10 +458,11 @@ fn too_big(e: &Evidence) -> Diagnosis {
 const AF_INET: u16 = 2;
 const AF_INET6: u16 = 10;
 
-fn family_code(a: IpAddr) -> u16 {
-    match a {
-        IpAddr::V4(_) => AF_INET,
-        IpAddr::V6(_) => AF_INET6,
+fn family_name(family: u16) -> &'static str {
+    match family {
+        AF_INET => "IPv4",
+        AF_INET6 => "IPv6",
+        _ => "other-family",
     }
 }
 
@@ -429,35 +470,67 @@ fn is_v6_outer(t: &Tunnel) -> bool {
     t.kind == TunnelKind::Vti6 || matches!(t.remote, Some(IpAddr::V6(_)))
 }
 
-/// Worst-case bytes ESP tunnel mode adds: outer header, SPI+seq, IV,
-/// padding to the block and the 2-byte trailer, ICV.
-fn esp_overhead(sa: &SecurityAssociation) -> u32 {
+/// The largest inner packet an ESP tunnel-mode SA can carry over a path of
+/// `path_mtu`: the kernel's `xfrm_state_mtu` (esp4/esp6 `get_mtu` before 5.12),
+/// `((mtu − header_len − icv) & ~(block − 1)) − 2`, where header_len is the
+/// outer IP header + 8 (SPI, sequence) + IV and block is the cipher block size
+/// rounded up to 4. This is the MTU the kernel reports in its ICMP "frag
+/// needed" / "packet too big" (lab: 1438 over IPv4, 1406 over IPv6 for
+/// cbc(aes) + hmac(sha256)-128 on a 1500-byte underlay).
+///
+/// The SA model keeps algorithm names only, so sizes come from the names:
+/// the ICV assumes the RFC truncation IKE daemons negotiate (hmac(sha256) 128
+/// bits, sha384 192, sha512 256, sha1/md5/xcbc/cmac 96, AEAD 128). NAT-T
+/// (UDP encapsulation, 8 more bytes) is not modelled.
+fn esp_inner_mtu(sa: &SecurityAssociation, path_mtu: u32) -> u32 {
     let outer = if sa.dst.is_ipv6() { 40 } else { 20 };
+    let (iv, block, icv) = esp_sizes(sa);
+    let header_len = outer + 8 + iv;
+    (path_mtu.saturating_sub(header_len + icv) & !(block - 1)).saturating_sub(2)
+}
+
+/// (IV bytes, cipher block rounded up to 4, ICV bytes) of an ESP SA, by name.
+fn esp_sizes(sa: &SecurityAssociation) -> (u32, u32, u32) {
     let name = |a: &Option<String>| a.as_deref().unwrap_or("").to_string();
     let (enc, aead, auth) = (name(&sa.enc_alg), name(&sa.aead_alg), name(&sa.auth_alg));
-    let (iv, block) = if !aead.is_empty() {
-        (8, 4)
-    } else if enc.contains("cbc") {
+    if !aead.is_empty() {
+        // rfc4106(gcm), rfc4309(ccm), rfc7539esp(chacha20,poly1305), rfc4543:
+        // 8-byte IV, no block alignment beyond 4.
+        return (8, 4, 16);
+    }
+    let (iv, block) = if enc.contains("des") || enc.contains("cast5") || enc.contains("blowfish") {
+        (8, 8)
+    } else if enc.starts_with("cbc(") {
+        // aes, camellia, serpent, twofish
         (16, 16)
     } else if enc.contains("ctr") {
         (8, 4)
     } else {
+        // ecb(cipher_null) and unknown: no IV
         (0, 4)
     };
-    let icv = if !aead.is_empty() {
-        16
-    } else if auth.contains("sha512") {
+    let icv = if auth.contains("sha512") {
         32
     } else if auth.contains("sha384") {
         24
-    } else if auth.contains("sha256") || auth.contains("xcbc") || auth.contains("cmac") {
+    } else if auth.contains("sha256") {
         16
-    } else if auth.is_empty() {
+    } else if auth.is_empty() || auth.contains("null") {
         0
     } else {
+        // hmac(sha1), hmac(md5), xcbc(aes), cmac(aes): 96 bits
         12
     };
-    outer + 8 + iv + (block - 1) + 2 + icv
+    (iv, block, icv)
+}
+
+/// "cbc(aes)+hmac(sha256)" for the diagnosis text.
+fn algorithms(sa: &SecurityAssociation) -> String {
+    [&sa.aead_alg, &sa.enc_alg, &sa.auth_alg]
+        .iter()
+        .filter_map(|a| a.as_deref())
+        .collect::<Vec<_>>()
+        .join("+")
 }
 
 /// SAs the tunnel's outbound packets can use.

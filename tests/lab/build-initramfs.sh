@@ -93,7 +93,7 @@ make_cpio() { # STAGE OUTFILE
 
 pkg_versions() {
     dpkg-query -W -f='${Package}=${Version}\n' busybox-static iproute2 iputils-ping kmod \
-        util-linux snmpd snmp libsnmp40 libc6 2>/dev/null || true
+        util-linux snmpd snmp snmptrapd libsnmp40 libc6 2>/dev/null || true
 }
 
 # ---- base archive (cached per kernel + builder + host package versions) ----

@@ -47,6 +47,7 @@ fn run(
         default_out_blocks: Some(false),
         xfrm_stat_delta: &stats,
         route,
+        after_hard_expiry: false,
     })
 }
 
@@ -124,6 +125,7 @@ fn default_block_without_policy_is_policy_block() {
         default_out_blocks: Some(true),
         xfrm_stat_delta: &[],
         route: None,
+        after_hard_expiry: false,
     });
     assert_eq!(d.cause, Cause::PolicyBlock);
 }
@@ -182,8 +184,29 @@ fn vti6_carrying_ipv4_with_ipv6_selector() {
     let t = vti_tunnel(8, "vti6a", "2001:db8::1", "2001:db8::7", 6);
     let mut out = sa(0x500, "2001:db8::1", "2001:db8::7", SaDirection::Out);
     out.mark = Some((6, 0xffff_ffff));
+    // Added without `sel`: the kernel gives the SA its outer family.
     out.selector_family = 10;
-    let pols = vec![policy(Some(6), None, "2001:db8::7")];
+    // The policy carries IPv4 (0.0.0.0/0 -> 0.0.0.0/0).
+    let mut pols = vec![policy(Some(6), None, "2001:db8::7")];
+    pols[0].selector_family = 2;
+    let d = run(
+        &t,
+        &carrier(3),
+        std::slice::from_ref(&out),
+        &pols,
+        &[("XfrmOutNoStates", 3)],
+        via(2, 1500),
+    );
+    assert_eq!(d.cause, Cause::SelectorMismatch);
+    assert!(
+        d.text
+            .contains("has an IPv6 selector but the tunnel's outbound policy carries IPv4"),
+        "{}",
+        d.text
+    );
+    // With its IPv4 selector (lab-results: `sel src 0.0.0.0/0 dst 0.0.0.0/0`) the SA
+    // covers the packets: no selector problem.
+    out.selector_family = 2;
     let d = run(
         &t,
         &carrier(3),
@@ -192,7 +215,26 @@ fn vti6_carrying_ipv4_with_ipv6_selector() {
         &[("XfrmOutNoStates", 3)],
         via(2, 1500),
     );
-    assert_eq!(d.cause, Cause::SelectorMismatch);
+    assert_eq!(d.cause, Cause::Unknown);
+}
+
+#[test]
+fn matching_selector_is_not_a_selector_mismatch() {
+    // Lab (alarms part): carrier errors counted while the SA was missing, looked up
+    // after it came back (IPv4 in IPv4 xfrm, SA and policy selectors both IPv4), with
+    // XfrmOutNoStates moving: nothing is wrong now — not a selector mismatch.
+    let (t, mut sas, mut pols) = healthy_xfrm();
+    sas[0].selector_family = 2;
+    pols[0].selector_family = 2;
+    let d = run(
+        &t,
+        &carrier(2),
+        &sas,
+        &pols,
+        &[("XfrmOutNoStates", 2)],
+        via(2, 1500),
+    );
+    assert_eq!(d.cause, Cause::Unknown, "{}", d.text);
 }
 
 #[test]
@@ -242,10 +284,54 @@ fn too_big_reports_both_mtus() {
     };
     let d = run(&t, &delta, &sas, &pols, &[], via(2, 1500));
     assert_eq!(d.cause, Cause::MtuExceeded);
-    // 20 outer + 8 ESP + 16 IV + 15 pad + 2 trailer + 16 ICV = 77.
+    // What the kernel computes (and the lab's ping reported: "mtu=1438"):
+    // ((1500 - 20 outer - 8 ESP - 16 IV - 16 ICV) & ~15) - 2.
     assert!(d.text.contains("tunnel MTU 1500"), "{}", d.text);
-    assert!(d.text.contains("MTU 1500 minus ~77 bytes"), "{}", d.text);
-    assert!(d.text.contains("leaves 1423"), "{}", d.text);
+    assert!(d.text.contains("the path allows 1438"), "{}", d.text);
+    assert!(
+        d.text.contains("eth0 MTU 1500 minus 62 bytes"),
+        "{}",
+        d.text
+    );
+    assert!(d.text.contains("cbc(aes)+hmac(sha256)"), "{}", d.text);
+    // Without the SAs (no CAP_NET_ADMIN) only an estimate.
+    let d = diagnose(&Evidence {
+        tunnel: &t,
+        delta: &delta,
+        sas: None,
+        policies: None,
+        default_out_blocks: None,
+        xfrm_stat_delta: &[],
+        route: via(2, 1500),
+        after_hard_expiry: false,
+    });
+    assert_eq!(d.cause, Cause::MtuExceeded);
+    assert!(d.text.contains("leaves about 1427"), "{}", d.text);
+}
+
+#[test]
+fn esp_inner_mtu_is_the_kernels() {
+    let mut v4 = sa(1, "192.0.2.1", "192.0.2.2", SaDirection::Out);
+    let mut v6 = sa(1, "2001:db8::1", "2001:db8::2", SaDirection::Out);
+    // Lab (6.1, 6.12): cbc(aes) + hmac(sha256)-128 → 1438 / 1406.
+    assert_eq!(esp_inner_mtu(&v4, 1500), 1438);
+    assert_eq!(esp_inner_mtu(&v6, 1500), 1406);
+    // AES-GCM (8-byte IV, 16-byte ICV, 4-byte alignment):
+    // (1500 - 20 - 8 - 8 - 16) & ~3 = 1448, - 2.
+    for s in [&mut v4, &mut v6] {
+        s.enc_alg = None;
+        s.auth_alg = None;
+        s.aead_alg = Some("rfc4106(gcm(aes))".into());
+    }
+    assert_eq!(esp_inner_mtu(&v4, 1500), 1446);
+    assert_eq!(esp_inner_mtu(&v6, 1500), 1426);
+    // 3DES + SHA1-96: (1400 - 20 - 8 - 8 - 12) & ~7 = 1352, - 2.
+    v4.aead_alg = None;
+    v4.enc_alg = Some("cbc(des3_ede)".into());
+    v4.auth_alg = Some("hmac(sha1)".into());
+    assert_eq!(esp_inner_mtu(&v4, 1400), 1350);
+    // A path too small for anything does not underflow.
+    assert_eq!(esp_inner_mtu(&v4, 40), 0);
 }
 
 #[test]
@@ -307,7 +393,62 @@ fn unreadable_xfrm_data_gives_unknown_not_a_guess() {
         default_out_blocks: None,
         xfrm_stat_delta: &[],
         route: None,
+        after_hard_expiry: false,
     });
     assert_eq!(d.cause, Cause::Unknown);
     assert!(d.text.contains("CAP_NET_ADMIN"));
+}
+
+#[test]
+fn no_sa_right_after_a_hard_expiry_is_still_the_expiry() {
+    // Lab "SA hard limit": the packet hitting the limit is aborted, the next one
+    // finds no SA; when the two fall into different polls (or traffic goes on),
+    // the second poll sees carrier errors and no SA.
+    let (t, mut sas, pols) = healthy_vti();
+    sas.retain(|s| s.direction == SaDirection::In);
+    let rows = rows(&sas);
+    let stats = vec![("XfrmOutNoStates".to_string(), 1)];
+    let mut e = Evidence {
+        tunnel: &t,
+        delta: &carrier(1),
+        sas: Some(&rows),
+        policies: Some(&pols),
+        default_out_blocks: Some(false),
+        xfrm_stat_delta: &stats,
+        route: via(2, 1500),
+        after_hard_expiry: true,
+    };
+    let d = diagnose(&e);
+    assert_eq!(d.cause, Cause::SaHardExpired);
+    assert!(
+        d.text.contains("hard-expired and was not replaced"),
+        "{}",
+        d.text
+    );
+    assert!(d.text.contains("mark 0x5"), "{}", d.text);
+    e.after_hard_expiry = false;
+    assert_eq!(diagnose(&e).cause, Cause::NoOutboundSa);
+}
+
+#[test]
+fn routing_loop_on_xfrm_names_the_sa_peer() {
+    let (t, sas, pols) = healthy_xfrm();
+    let delta = Categories {
+        routing_loop: 3,
+        dropped: 3,
+        ..Categories::default()
+    };
+    let route = Some(RouteAnswer::Via {
+        oif: 9,
+        oif_name: "xfrm1".into(),
+        mtu: 1500,
+    });
+    let d = run(&t, &delta, &sas, &pols, &[], route);
+    assert_eq!(d.cause, Cause::RoutingLoop);
+    assert!(
+        d.text
+            .contains("the route to 203.0.113.9 goes out of xfrm1 itself"),
+        "{}",
+        d.text
+    );
 }

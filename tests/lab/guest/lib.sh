@@ -410,3 +410,42 @@ lab_reset() {
     rm -f /var/agentx/master
     return 0
 }
+
+# ---- notifications and the agent's MIB (faults and alarms parts) -----------------------
+
+# start_snmptrapd NS PORT LOG — snmptrapd in NS (background job "snmptrapd": bg_stop
+# snmptrapd) on udp 127.0.0.1:PORT, accepting v1/v2c community "public", no MIBs,
+# numeric OIDs, one line per notification in LOG: "TRAP <varbinds, tab-separated>".
+# Waits until the port is bound (<= 10 s).
+start_snmptrapd() {
+    local n=$1 port=$2 logf=$3 i=0 hexport
+    mkdir -p "/tmp/snmptrapd.$n"
+    printf 'authCommunity log public\ndisablePerl true\n' >"/tmp/snmptrapd.$n.conf"
+    : >"$logf"
+    bg_start snmptrapd "$n" /usr/bin/env MIBS= "SNMP_PERSISTENT_DIR=/tmp/snmptrapd.$n" \
+        /usr/sbin/snmptrapd -f -C -c "/tmp/snmptrapd.$n.conf" -m '' -On -Lf "$logf" \
+        -F 'TRAP %v\n' "udp:127.0.0.1:$port"
+    hexport=$(printf '%04X' "$port")
+    while [ $i -lt 40 ]; do
+        if nsx "$n" cat /proc/net/udp | grep -q ":$hexport "; then
+            echo "snmptrapd listening on 127.0.0.1:$port in $n"
+            return 0
+        fi
+        sleep 0.25
+        i=$((i + 1))
+    done
+    cat /tmp/snmptrapd.log "$logf"
+    return 1
+}
+
+# await_vti_row IFINDEX — wait (<= 30 s) until the agent serves vtiIfName.IFINDEX of
+# IPSEC-VTI-MIB (default root) through the snmpd of $NS; prints the answer.
+await_vti_row() {
+    local oid=.1.3.6.1.4.1.8072.9999.9999.2741.1.3.1.2.$1 i=0
+    while [ $i -lt 60 ]; do
+        snmp snmpget "$oid" 2>/dev/null | grep -q STRING && break
+        sleep 0.5
+        i=$((i + 1))
+    done
+    snmp snmpget "$oid" | grep STRING
+}
