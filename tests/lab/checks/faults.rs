@@ -446,11 +446,12 @@ fn mib_cats(
         too_big: delta(C_TOO_BIG)?,
         output: delta(C_OUTPUT)?,
         dropped: delta(C_DROPPED)?,
-        // Not served for XFRM interfaces (their underlay drops are aborted errors).
+        // The MIB: always 0 on XFRM interfaces (their underlay drops are aborted
+        // errors), so it must be served as 0 there, never estimated.
         underlay: if kind.starts_with("xfrm") {
             match after.get(&(C_UNDERLAY, idx)) {
-                Some(MibVal::Missing) | None => 0,
-                Some(v) => return Err(format!("suspectedUnderlayDrops served on xfrm: {v:?}")),
+                Some(MibVal::Num(0)) => 0,
+                v => return Err(format!("suspectedUnderlayDrops on xfrm must be 0: {v:?}")),
             }
         } else {
             delta(C_UNDERLAY)?
