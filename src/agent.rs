@@ -15,6 +15,7 @@ use tokio::sync::{mpsc, watch};
 use crate::agentx::session::{Session, SessionConfig};
 use crate::agentx::transport::MasterAddr;
 use crate::config::{Config, DEFAULT_PATH};
+use crate::gate::Gated;
 use crate::mib::{MibIndex, SharedIndex};
 use crate::model::{Lookups, SampleSource, Snapshot};
 use crate::oid::Oid;
@@ -98,10 +99,12 @@ where
         interval = ?settings.reload.interval,
         "vti-agentx starting"
     );
+    // The poll loop and the SIGHUP handler are gated: the session wakes for
+    // every request from the master, and they need not be polled each time.
     tokio::select! {
         result = session.run(shutdown) => result.context("AgentX session")?,
-        () = poller.run(reload_rx) => {}
-        () = reload_on_sighup(config_path, settings, reload_tx) => {}
+        () = Gated::new(poller.run(reload_rx)) => {}
+        () = Gated::new(reload_on_sighup(config_path, settings, reload_tx)) => {}
     }
     Ok(())
 }
