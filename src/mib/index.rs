@@ -157,6 +157,18 @@ impl Region {
             Region::Table(t) => &t.entry,
         }
     }
+
+    /// Whether every object this region can hold sorts before `start` (or
+    /// at it, when `include` is false): a GetNext from `start` cannot end
+    /// here. Monotone over regions sorted by base with disjoint subtrees.
+    fn entirely_before(&self, start: &Oid, include: bool) -> bool {
+        match self {
+            Region::Scalar(s) => s.instance < *start || (!include && s.instance == *start),
+            // Objects are `entry.…`: all below `start` iff `entry` is, and
+            // `start` is not inside the table.
+            Region::Table(t) => t.entry < *start && !start.starts_with(&t.entry),
+        }
+    }
 }
 
 /// Our whole subtree at one poll.
@@ -223,7 +235,11 @@ impl MibIndex {
     }
 
     pub fn next_at(&self, start: &Oid, include: bool, ctx: &RenderCtx) -> Option<(Oid, Value)> {
-        for region in &self.regions {
+        // Skip, by binary search, the regions wholly before `start`.
+        let first = self
+            .regions
+            .partition_point(|r| r.entirely_before(start, include));
+        for region in &self.regions[first..] {
             match region {
                 Region::Scalar(s) => {
                     let after = s.instance > *start || (include && s.instance == *start);
