@@ -28,7 +28,7 @@ fn index() -> MibIndex {
     let table = Table::new(
         r("3.1"),
         vec![2, 3],
-        vec![vec![5], vec![7]],
+        vec![[5], [7]],
         Box::new(|row, col, _| Some(Value::Gauge32(row as u32 * 100 + col))),
     );
     MibIndex::new(
@@ -286,7 +286,7 @@ fn get_bulk_edge_counts() {
 
 #[test]
 fn get_bulk_stays_within_its_size_budget() {
-    let rows: Vec<Vec<u32>> = (0..20_000).map(|i| vec![i]).collect();
+    let rows: Vec<[u32; 1]> = (0..20_000).map(|i| [i]).collect();
     let table = Table::new(
         r("3.1"),
         vec![2],
