@@ -329,6 +329,8 @@ fn main() -> anyhow::Result<()> {
         ..Config::default()
     };
     vti_agentx::logging::init(&cfg.log_level);
+    // As `vti-agentx run` does.
+    vti_agentx::agent::limit_heap_retention();
     let settings = Settings::from_config(&cfg).map_err(anyhow::Error::msg)?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
