@@ -33,16 +33,30 @@ bench_tmp() {
     chmod 755 "$BENCH_TMP"
 }
 
+# is_our_child PID: PID is alive and a child of this shell (so a recorded
+# PID that exited and was reused by someone else's process is never signalled).
+is_our_child() {
+    local stat
+    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+    stat=${stat##*) }
+    # shellcheck disable=SC2086
+    set -- $stat
+    [ "$2" = "$$" ]
+}
+
 cleanup() {
-    local pid ns
+    local pid ns live=()
     for pid in "${STARTED_PIDS[@]}"; do
+        is_our_child "$pid" && live+=("$pid")
+    done
+    for pid in "${live[@]}"; do
         kill -CONT "$pid" 2>/dev/null || true
         kill -TERM "$pid" 2>/dev/null || true
     done
-    for pid in "${STARTED_PIDS[@]}"; do
+    for pid in "${live[@]}"; do
         local i
-        for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$pid" 2>/dev/null || true
+        for i in $(seq 1 50); do is_our_child "$pid" || break; sleep 0.1; done
+        if is_our_child "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi
     done
     for ns in "${CREATED_NETNS[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
     if [ -n "$BENCH_TMP" ] && [ -z "${KEEP_TMP:-}" ]; then rm -rf "$BENCH_TMP"; fi
@@ -51,10 +65,11 @@ cleanup() {
 # stop_pid PID: TERM, wait ≤ 5 s, KILL.
 stop_pid() {
     local pid=$1 i
+    is_our_child "$pid" || { wait "$pid" 2>/dev/null || true; return 0; }
     kill -CONT "$pid" 2>/dev/null || true
     kill -TERM "$pid" 2>/dev/null || true
-    for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
+    for i in $(seq 1 50); do is_our_child "$pid" || break; sleep 0.1; done
+    if is_our_child "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi
     wait "$pid" 2>/dev/null || true
 }
 
