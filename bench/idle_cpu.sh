@@ -29,6 +29,7 @@ build_bench_agent
 bench_tmp
 trap cleanup EXIT
 MACHINE=$(machine_line)
+CPU_AT_START=$(cpu_times)
 log "machine: $MACHINE"
 
 schedstat_ns() { awk '{print $1}' "/proc/$1/schedstat" 2>/dev/null || echo 0; }
@@ -82,7 +83,7 @@ if [ "$RESULTS" != - ]; then
         echo
         echo "### idle_cpu.sh — $MACHINE"
         echo
-        echo "Load at end: $(cut -d' ' -f1-3 /proc/loadavg); busiest: $(busy_procs)"
+        echo "Load at end: $(cut -d' ' -f1-3 /proc/loadavg); during the run: $(noise_since "$CPU_AT_START"); busiest: $(busy_procs)"
         echo
         echo "$TABLE"
     } >>"$RESULTS"

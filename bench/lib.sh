@@ -88,6 +88,16 @@ cpu_ticks() {
     echo $(( ${12} + ${13} ))
 }
 
+# cpu_ticks_split PID: "utime stime" in clock ticks.
+cpu_ticks_split() {
+    local stat
+    stat=$(cat "/proc/$1/stat" 2>/dev/null) || { echo "0 0"; return; }
+    stat=${stat##*) }
+    # shellcheck disable=SC2086
+    set -- $stat
+    echo "${12} ${13}"
+}
+
 ticks_to_us() { echo $(( $1 * 1000000 / CLK_TCK )); }
 
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
@@ -180,6 +190,20 @@ machine_line() {
     local load
     load=$(cut -d' ' -f1-3 /proc/loadavg)
     echo "$(date -u +%Y-%m-%dT%H:%MZ), nproc $(nproc), kernel $(uname -r), $(snmpd -v 2>/dev/null | awk '/version/ {print "net-snmp " $NF; exit}'), load avg $load"
+}
+
+# cpu_times: "busy steal total" clock ticks over all CPUs since boot (/proc/stat).
+cpu_times() {
+    awk '/^cpu / {t = 0; for (i = 2; i <= NF; i++) t += $i; print t - $5 - $6, $9, t}' /proc/stat
+}
+
+# noise_since "busy steal total": CPU busy % and steal % of all CPUs since then.
+noise_since() {
+    local b0 s0 t0 b1 s1 t1
+    read -r b0 s0 t0 <<<"$1"
+    read -r b1 s1 t1 < <(cpu_times)
+    local dt=$((t1 - t0 > 0 ? t1 - t0 : 1))
+    echo "machine busy $(((b1 - b0) * 100 / dt)) % of $(nproc) CPUs, steal $(((s1 - s0) * 100 / dt)) %"
 }
 
 # busy_procs: the top CPU users right now (noise report).

@@ -62,6 +62,7 @@ trap cleanup EXIT
 RAW=$BENCH_TMP/raw.tsv
 : >"$RAW"
 MACHINE=$(machine_line)
+CPU_AT_START=$(cpu_times)
 log "machine: $MACHINE"
 log "busy: $(busy_procs)"
 
@@ -155,19 +156,22 @@ EOF
             local pid=${P_PID[$p]} mpid=${P_MASTER[$p]}
             resume "$pid"
             sleep 0.2
-            local c0 m0=0 c1 m1=0
+            local c0 m0=0 c1 m1=0 u0 s0 u1 s1
+            read -r u0 s0 < <(cpu_ticks_split "$pid")
             c0=$(cpu_ticks "$pid")
             [ "$mpid" = - ] || m0=$(cpu_ticks "$mpid")
             out=$(WALK_ERR=$dir/walk.err netns_exec "${P_NS[$p]}" \
                 "$HERE/walk_loop.sh" "${P_K[$p]}" "${P_PORT[$p]}" "${P_OID[$p]}" "$MAX_REP")
             c1=$(cpu_ticks "$pid")
+            read -r u1 s1 < <(cpu_ticks_split "$pid")
             [ "$mpid" = - ] || m1=$(cpu_ticks "$mpid")
             local rss
             rss=$(rss_kb "$pid")
             case $p in c-subagent | native) pause "$pid" ;; esac
             read -r us vb fails <<<"$out"
-            printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$p" "$r" "${P_K[$p]}" "$vb" \
-                "$us" "$((c1 - c0))" "$([ "$mpid" = - ] && echo - || echo $((m1 - m0)))" "$rss" "$fails" >>"$RAW"
+            printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$p" "$r" "${P_K[$p]}" "$vb" \
+                "$us" "$((c1 - c0))" "$([ "$mpid" = - ] && echo - || echo $((m1 - m0)))" "$rss" "$fails" \
+                "$((u1 - u0))" "$((s1 - s0))" "$(cut -d' ' -f1 /proc/loadavg)" >>"$RAW"
             log "N=$n round $((r + 1))/$RUNS $p: $vb varbinds in $((us / 1000)) ms, $((c1 - c0)) ticks, ${fails} failed walks"
         done
     done
@@ -188,7 +192,7 @@ if [ "$RESULTS" != - ]; then
         echo
         echo "### snmp_walk.sh — $MACHINE"
         echo
-        echo "Load at end: $(cut -d' ' -f1-3 /proc/loadavg); busiest processes: $(busy_procs)"
+        echo "Load at end: $(cut -d' ' -f1-3 /proc/loadavg); during the run: $(noise_since "$CPU_AT_START"); busiest processes: $(busy_procs)"
         echo "RUNS=$RUNS TARGET_VB=$TARGET_VB MAX_REP=$MAX_REP PAUSE_IDLE=$PAUSE_IDLE"
         echo
         echo "$TABLE"

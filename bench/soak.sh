@@ -44,6 +44,7 @@ build_bench_agent
 bench_tmp
 trap cleanup EXIT
 MACHINE=$(machine_line)
+CPU_AT_START=$(cpu_times)
 log "machine: $MACHINE"
 REPORT=()
 
@@ -236,7 +237,7 @@ if [ "$RESULTS" != - ]; then
         echo
         echo "### soak.sh$([ -n "${SOAK_SHORT:-}" ] && echo " (SOAK_SHORT)") — $MACHINE"
         echo
-        echo "Load at end: $(cut -d' ' -f1-3 /proc/loadavg); busiest: $(busy_procs)"
+        echo "Load at end: $(cut -d' ' -f1-3 /proc/loadavg); during the run: $(noise_since "$CPU_AT_START"); busiest: $(busy_procs)"
         echo
         echo "$TABLE"
     } >>"$RESULTS"
