@@ -15,6 +15,7 @@ use tokio::sync::{mpsc, watch};
 use crate::agentx::session::{Session, SessionConfig};
 use crate::agentx::transport::MasterAddr;
 use crate::config::{Config, DEFAULT_PATH};
+use crate::gate::Gated;
 use crate::mib::{MibIndex, SharedIndex};
 use crate::model::{Lookups, SampleSource, Snapshot};
 use crate::oid::Oid;
@@ -47,6 +48,23 @@ fn reload_of(cfg: &Config) -> Reload {
     Reload {
         interval: Duration::from_secs(u64::from(cfg.poll_interval_secs)),
         alarms: cfg.alarms.clone(),
+    }
+}
+
+/// Makes the allocator hand freed memory back to the kernel promptly.
+///
+/// Every poll builds a new snapshot (MBs at thousands of tunnels) while the
+/// previous one is still served, then frees the old one. glibc's default
+/// mmap threshold adapts upwards after the first such free, so later
+/// snapshots land on the heap and RSS settles near the poll-time peak
+/// instead of the live size. A fixed threshold keeps large tables in their
+/// own mappings, returned on free. Call once, before anything allocates much.
+pub fn limit_heap_retention() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets allocator parameters; no memory is touched.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 256 * 1024);
     }
 }
 
@@ -98,10 +116,12 @@ where
         interval = ?settings.reload.interval,
         "vti-agentx starting"
     );
+    // The poll loop and the SIGHUP handler are gated: the session wakes for
+    // every request from the master, and they need not be polled each time.
     tokio::select! {
         result = session.run(shutdown) => result.context("AgentX session")?,
-        () = poller.run(reload_rx) => {}
-        () = reload_on_sighup(config_path, settings, reload_tx) => {}
+        () = Gated::new(poller.run(reload_rx)) => {}
+        () = Gated::new(reload_on_sighup(config_path, settings, reload_tx)) => {}
     }
     Ok(())
 }

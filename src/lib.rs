@@ -11,6 +11,7 @@ pub mod alarm;
 pub mod classify;
 pub mod collect;
 pub mod config;
+pub mod gate;
 pub mod logging;
 pub mod mib;
 pub mod model;

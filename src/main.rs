@@ -135,6 +135,7 @@ fn run(config: Option<&Path>, master: Option<String>, interval: Option<u32>) -> 
         Err(e) => return usage_error(e),
     };
     logging::init(&cfg.log_level);
+    agent::limit_heap_retention();
     let result = runtime().block_on(async {
         let collector = NetlinkCollector::new(CollectorOptions::default());
         agent::run(settings, collector, config.map(Path::to_path_buf)).await

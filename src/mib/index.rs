@@ -64,31 +64,72 @@ impl Scalar {
 }
 
 /// A conceptual table: `entry.column.index…`.
+///
+/// Row keys are kept flat (`width` sub-identifiers each, one allocation for
+/// the whole table): at 10k tunnels a `Vec` per row cost ~6 MB per index and
+/// a pointer chase per comparison on every GetNext.
 pub struct Table {
     entry: Oid,
     /// Ascending.
     columns: Vec<u32>,
-    /// (index suffix, row number for the cell renderer), ascending by suffix.
-    rows: Vec<(Vec<u32>, usize)>,
+    /// Sub-identifiers per index suffix.
+    width: usize,
+    /// The index suffixes, ascending: row `i`'s is `keys[i * width..][..width]`.
+    keys: Vec<u32>,
+    /// Row `i`'s number for the cell renderer (its position in `Table::new`).
+    rows: Vec<u32>,
     cell: CellFn,
 }
 
 impl Table {
     /// `rows[i]` is the index suffix of row `i`; order does not matter, but
     /// suffixes must be unique (a duplicate is dropped, first one wins).
-    pub fn new(entry: Oid, mut columns: Vec<u32>, rows: Vec<Vec<u32>>, cell: CellFn) -> Self {
+    pub fn new<const W: usize>(
+        entry: Oid,
+        mut columns: Vec<u32>,
+        rows: Vec<[u32; W]>,
+        cell: CellFn,
+    ) -> Self {
         columns.sort_unstable();
         columns.dedup();
-        let mut rows: Vec<(Vec<u32>, usize)> =
-            rows.into_iter().enumerate().map(|(i, k)| (k, i)).collect();
-        rows.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
-        rows.dedup_by(|later, earlier| later.0 == earlier.0);
+        let mut order: Vec<u32> = (0..rows.len() as u32).collect();
+        // Stable: among equal suffixes the first row stays first.
+        order.sort_by(|&a, &b| rows[a as usize].cmp(&rows[b as usize]));
+        order.dedup_by(|later, earlier| rows[*later as usize] == rows[*earlier as usize]);
+        let mut keys = Vec::with_capacity(order.len() * W);
+        for &i in &order {
+            keys.extend_from_slice(&rows[i as usize]);
+        }
         Table {
             entry,
             columns,
-            rows,
+            width: W,
+            keys,
+            rows: order,
             cell,
         }
+    }
+
+    fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    fn key(&self, i: usize) -> &[u32] {
+        &self.keys[i * self.width..(i + 1) * self.width]
+    }
+
+    /// The first row whose suffix is not below `key`.
+    fn lower_bound(&self, key: &[u32]) -> usize {
+        let (mut lo, mut hi) = (0, self.len());
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if self.key(mid) < key {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
     }
 
     fn get(&self, tail: &[u32], ctx: &RenderCtx) -> Lookup {
@@ -98,12 +139,14 @@ impl Table {
         if self.columns.binary_search(&column).is_err() {
             return Lookup::NoSuchObject;
         }
-        match self.rows.binary_search_by(|(k, _)| k.as_slice().cmp(key)) {
-            Ok(pos) => match (self.cell)(self.rows[pos].1, column, ctx) {
+        let pos = self.lower_bound(key);
+        if pos < self.len() && self.key(pos) == key {
+            match (self.cell)(self.rows[pos] as usize, column, ctx) {
                 Some(v) => Lookup::Value(v),
                 None => Lookup::NoSuchInstance,
-            },
-            Err(_) => Lookup::NoSuchInstance,
+            }
+        } else {
+            Lookup::NoSuchInstance
         }
     }
 
@@ -122,16 +165,18 @@ impl Table {
         let from_col = self.columns.partition_point(|&c| c < first_column);
         for &column in &self.columns[from_col..] {
             let first_row = if column == first_column {
-                let p = self.rows.partition_point(|(k, _)| k.as_slice() < key);
-                match self.rows.get(p) {
-                    Some((k, _)) if k.as_slice() == key && !include => p + 1,
-                    _ => p,
+                let p = self.lower_bound(key);
+                if p < self.len() && self.key(p) == key && !include {
+                    p + 1
+                } else {
+                    p
                 }
             } else {
                 0
             };
-            for (k, row) in &self.rows[first_row.min(self.rows.len())..] {
-                if let Some(v) = (self.cell)(*row, column, ctx) {
+            for i in first_row..self.len() {
+                if let Some(v) = (self.cell)(self.rows[i] as usize, column, ctx) {
+                    let k = self.key(i);
                     let mut oid = Vec::with_capacity(self.entry.len() + 1 + k.len());
                     oid.extend_from_slice(self.entry.as_slice());
                     oid.push(column);
@@ -155,6 +200,18 @@ impl Region {
         match self {
             Region::Scalar(s) => &s.instance,
             Region::Table(t) => &t.entry,
+        }
+    }
+
+    /// Whether every object this region can hold sorts before `start` (or
+    /// at it, when `include` is false): a GetNext from `start` cannot end
+    /// here. Monotone over regions sorted by base with disjoint subtrees.
+    fn entirely_before(&self, start: &Oid, include: bool) -> bool {
+        match self {
+            Region::Scalar(s) => s.instance < *start || (!include && s.instance == *start),
+            // Objects are `entry.…`: all below `start` iff `entry` is, and
+            // `start` is not inside the table.
+            Region::Table(t) => t.entry < *start && !start.starts_with(&t.entry),
         }
     }
 }
@@ -223,7 +280,11 @@ impl MibIndex {
     }
 
     pub fn next_at(&self, start: &Oid, include: bool, ctx: &RenderCtx) -> Option<(Oid, Value)> {
-        for region in &self.regions {
+        // Skip, by binary search, the regions wholly before `start`.
+        let first = self
+            .regions
+            .partition_point(|r| r.entirely_before(start, include));
+        for region in &self.regions[first..] {
             match region {
                 Region::Scalar(s) => {
                     let after = s.instance > *start || (include && s.instance == *start);
@@ -263,7 +324,7 @@ mod tests {
         let table = Table::new(
             oid("1.9.3.1"),
             vec![3, 2],
-            vec![vec![7], vec![5]],
+            vec![[7], [5]],
             Box::new(|row, col, _| match (row, col) {
                 (1, 3) => None,
                 (r, c) => Some(Value::Gauge32(r as u32 * 100 + c)),
@@ -343,7 +404,7 @@ mod tests {
         let t = Table::new(
             oid("1.1"),
             vec![1],
-            vec![vec![4], vec![4]],
+            vec![[4], [4]],
             Box::new(|row, _, _| Some(Value::Integer(row as i32))),
         );
         let index = MibIndex::new(oid("1"), vec![Region::Table(t)]);

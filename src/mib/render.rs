@@ -72,7 +72,7 @@ fn xfrm_stat_table(snap: &Arc<Snapshot>, objects: &Oid) -> Table {
     let n = snap.xfrm_stat.as_ref().map_or(0, Vec::len);
     // Index = 1-based position in /proc/net/xfrm_stat; the kernel only ever
     // appends names, so positions are stable across polls and upgrades.
-    let rows = (1..=n as u32).map(|i| vec![i]).collect();
+    let rows = (1..=n as u32).map(|i| [i]).collect();
     let snap = Arc::clone(snap);
     Table::new(
         entry,
@@ -133,11 +133,7 @@ const IF_COLUMNS: &[u32] = &[
 
 fn if_table(snap: &Arc<Snapshot>, objects: &Oid) -> Table {
     let entry = objects.child(&[oids::IF_TABLE, 1]);
-    let rows = snap
-        .tunnels
-        .iter()
-        .map(|t| vec![t.tunnel.ifindex])
-        .collect();
+    let rows = snap.tunnels.iter().map(|t| [t.tunnel.ifindex]).collect();
     let snap = Arc::clone(snap);
     Table::new(
         entry,
@@ -254,7 +250,7 @@ fn sa_table(snap: &Arc<Snapshot>, objects: &Oid) -> Table {
     let rows = snap
         .sas
         .iter()
-        .map(|r| vec![r.tunnel_ifindex, r.index])
+        .map(|r| [r.tunnel_ifindex, r.index])
         .collect();
     let snap = Arc::clone(snap);
     Table::new(
@@ -328,7 +324,7 @@ fn alarm_table(snap: &Arc<Snapshot>, objects: &Oid) -> Table {
     let rows = snap
         .alarms
         .iter()
-        .map(|a| vec![a.ifindex, a.category as u32])
+        .map(|a| [a.ifindex, a.category as u32])
         .collect();
     let snap = Arc::clone(snap);
     Table::new(

@@ -9,6 +9,15 @@ use super::status::{CloseReason, ErrorStatus};
 use super::types::*;
 use super::wire::{Reader, Writer};
 
+/// Roughly the encoded payload size of `body`: exact for a Response (the
+/// hot path), a small guess for the rest. Only sizes a buffer.
+pub(crate) fn size_hint(body: &Body) -> usize {
+    match body {
+        Body::Response(res) => 8 + res.varbinds.iter().map(VarBind::encoded_len).sum::<usize>(),
+        _ => 128,
+    }
+}
+
 /// Decodes the payload that follows `header`. The whole payload must be
 /// consumed: leftovers mean the peer and we disagree about the layout.
 pub(crate) fn decode_body(header: &Header, payload: &[u8]) -> Result<Body, DecodeError> {

@@ -50,7 +50,9 @@ impl Pdu {
     /// Encodes in network byte order. The header flags follow from the body
     /// (context present, instance registration, index allocation mode).
     pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
-        let mut w = Writer::default();
+        // Sized up front: growing byte by byte from empty costs several
+        // reallocations per reply on the GetNext hot path.
+        let mut w = Writer::with_capacity(HEADER_LEN + body::size_hint(&self.body));
         Header {
             pdu_type: self.body.pdu_type(),
             flags: body::flags_for(&self.body),

@@ -91,6 +91,13 @@ pub(crate) struct Writer {
 }
 
 impl Writer {
+    /// A writer whose buffer holds `capacity` bytes before it must grow.
+    pub(crate) fn with_capacity(capacity: usize) -> Self {
+        Writer {
+            buf: Vec::with_capacity(capacity),
+        }
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.buf.len()
     }

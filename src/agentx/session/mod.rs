@@ -201,6 +201,9 @@ impl Session {
         if cfg.root.is_empty() || cfg.root.len() > MAX_OID_LEN {
             return Err(SessionError::BadRoot(cfg.root));
         }
+        // Polled only when a signal (or whatever it waits on) woke it, not
+        // on every request from the master.
+        let shutdown = crate::gate::Gated::new(shutdown);
         tokio::pin!(shutdown);
         let mut inbox = Inbox::new(notifications);
         let mut queue = NotifyQueue::new(cfg.notify_queue_len, stats.clone());

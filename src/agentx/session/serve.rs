@@ -203,7 +203,9 @@ async fn serve_loop<S: Future>(
                     ping_wait = Some((id, Instant::now() + cfg.response_timeout));
                 }
             }
-            _ = sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => {
+            // Built only when there is a deadline: a Sleep per request
+            // (clock read, timer handle) is measurable on the GetNext path.
+            () = until(deadline) => {
                 let now = Instant::now();
                 if ping_wait.is_some_and(|(_, d)| d <= now) {
                     return Ended::Lost(LinkError::NoResponse("Ping", cfg.response_timeout));
@@ -214,6 +216,14 @@ async fn serve_loop<S: Future>(
             }
             n = sh.inbox.recv() => sh.queue.push_back(n),
         }
+    }
+}
+
+/// Completes at `deadline`; never when there is none.
+async fn until(deadline: Option<Instant>) {
+    match deadline {
+        Some(d) => sleep_until(d).await,
+        None => std::future::pending().await,
     }
 }
 

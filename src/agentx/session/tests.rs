@@ -34,7 +34,7 @@ fn shared_index() -> SharedIndex {
     let table = Table::new(
         r("2.1"),
         vec![1, 2],
-        vec![vec![10], vec![20]],
+        vec![[10], [20]],
         Box::new(|row, col, _| Some(Value::Gauge32(row as u32 * 10 + col))),
     );
     let index = MibIndex::new(

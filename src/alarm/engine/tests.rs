@@ -355,3 +355,74 @@ fn a_disabled_sa_down_does_not_hold_back_sa_up() {
     r.outbound = 1;
     assert_eq!(sa_events(&mut r, 20), ["saUp"]);
 }
+
+/// The sample window as it was before runs of equal values were collapsed:
+/// every sample kept until it leaves the window.
+fn delta_keeping_every_sample(
+    samples: &mut std::collections::VecDeque<(Instant, u64)>,
+    now: Instant,
+    value: u64,
+    interval_secs: u32,
+) -> Option<u64> {
+    let window = Duration::from_secs(u64::from(interval_secs));
+    samples.push_back((now, value));
+    while samples.len() > 2 && now.saturating_duration_since(samples[1].0) >= window {
+        samples.pop_front();
+    }
+    if samples.len() < 2 {
+        return None;
+    }
+    Some(value.saturating_sub(samples[0].1))
+}
+
+proptest::proptest! {
+    /// Collapsing runs of equal values changes no delta: any poll spacing,
+    /// counters that stand still or rise, windows shorter and longer than
+    /// the spacing.
+    #[test]
+    fn collapsed_samples_give_the_same_deltas(
+        steps in proptest::collection::vec((1u64..40, 0u64..3), 1..60),
+        interval_secs in 1u32..120,
+    ) {
+        let t0 = Instant::now();
+        let mut alarm = CategoryAlarm::new(t0);
+        let mut reference = std::collections::VecDeque::new();
+        let (mut secs, mut value) = (0u64, 0u64);
+        for (gap, rise) in steps {
+            secs += gap;
+            // Mostly flat, sometimes rising: runs of equal values.
+            value += if rise == 2 { 5 } else { 0 };
+            let now = t0 + Duration::from_secs(secs);
+            let want = delta_keeping_every_sample(&mut reference, now, value, interval_secs);
+            let window = Duration::from_secs(u64::from(interval_secs));
+            proptest::prop_assert_eq!(alarm.delta(now, value, window, Duration::ZERO), want);
+            proptest::prop_assert!(alarm.samples.len() <= reference.len());
+        }
+    }
+}
+
+#[test]
+fn a_quiet_alarm_keeps_two_samples() {
+    let t0 = Instant::now();
+    let mut alarm = CategoryAlarm::new(t0);
+    for i in 0..100u64 {
+        alarm.delta(
+            t0 + Duration::from_secs(10 * i),
+            7,
+            Duration::from_secs(300),
+            Duration::from_secs(5),
+        );
+    }
+    assert_eq!(alarm.samples.len(), 2);
+}
+
+#[test]
+fn disabled_categories_keep_no_state() {
+    let mut rig = Rig::new(AlarmConfig::default());
+    rig.poll(0, 0);
+    rig.poll(10, 1);
+    assert!(!rig
+        .engine
+        .categories
+        .contains_key(&(7, ErrorCategory::Dropped)));
+}
