@@ -220,7 +220,7 @@ impl Fixture {
                     },
                     stats: SaStats {
                         replay_window: 0,
-                        replay: u32::from(direction == SaDirection::In && i % 97 == 0),
+                        replay: u32::from(direction == SaDirection::In && i.is_multiple_of(97)),
                         integrity_failed: 0,
                     },
                     replay: SaReplay {
