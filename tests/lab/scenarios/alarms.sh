@@ -17,17 +17,6 @@
 # shellcheck source=../guest/lib.sh disable=SC1091
 . /lab/lib.sh
 
-# Until lib.sh has lab_reset (lab restructuring): the same clean-up, locally.
-if ! type lab_reset >/dev/null 2>&1; then
-    lab_reset() {
-        bg_stop agent >/dev/null 2>&1
-        stop_snmpd left >/dev/null 2>&1
-        sleep 0.3
-        ip netns del left 2>/dev/null
-        ip netns del right 2>/dev/null
-        return 0
-    }
-fi
 
 ROOT=.1.3.6.1.4.1.8072.9999.9999.2741
 TRAP_PORT=1162
