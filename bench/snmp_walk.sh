@@ -39,8 +39,11 @@
 # the netns snmpds while the others are walked — at 10k interfaces each
 # re-reads its interface cache every few seconds, ~10% of a core, which
 # would otherwise load the machine during the other peers' walks),
-# BENCH_AGENT (prebuilt binary), RESULTS (bench/RESULTS.md; "-" = don't
-# append), KEEP_TMP.
+# PIN_CPU (unset: the scheduler places everything; a CPU number: the master,
+# every serving process and the pass_persist script are pinned to that one
+# CPU — on this VM a cross-CPU wake-up per varbind costs more than the
+# work, see RESULTS.md), BENCH_AGENT (prebuilt binary), RESULTS
+# (bench/RESULTS.md; "-" = don't append), KEEP_TMP.
 set -euo pipefail
 # shellcheck source=bench/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -147,6 +150,13 @@ EOF
     done
     P_PID[pass_persist]=$(descendant_python "$master_pid")
     [ -n "${P_PID[pass_persist]}" ] || die "pass_persist interpreter not found under $master_pid"
+    if [ -n "${PIN_CPU:-}" ]; then
+        local q
+        for q in "$master_pid" "$agent_pid" "$sub_pid" "$native_pid" "${P_PID[pass_persist]}"; do
+            taskset -pc "$PIN_CPU" "$q" >/dev/null
+        done
+        log "N=$n: master and serving processes pinned to CPU $PIN_CPU"
+    fi
     pause "$sub_pid" "$native_pid"
 
     local r i
@@ -193,7 +203,7 @@ if [ "$RESULTS" != - ]; then
         echo "### snmp_walk.sh — $MACHINE"
         echo
         echo "Load at end: $(cut -d' ' -f1-3 /proc/loadavg); during the run: $(noise_since "$CPU_AT_START"); busiest processes: $(busy_procs)"
-        echo "RUNS=$RUNS TARGET_VB=$TARGET_VB MAX_REP=$MAX_REP PAUSE_IDLE=$PAUSE_IDLE"
+        echo "RUNS=$RUNS TARGET_VB=$TARGET_VB MAX_REP=$MAX_REP PAUSE_IDLE=$PAUSE_IDLE PIN_CPU=${PIN_CPU:-none}"
         echo
         echo "$TABLE"
     } >>"$RESULTS"
