@@ -5,7 +5,9 @@ use std::io;
 use std::path::PathBuf;
 use std::str::FromStr;
 
-use tokio::io::{AsyncRead, AsyncWrite};
+use std::net::Shutdown;
+use std::time::Duration;
+
 use tokio::net::{TcpStream, UnixStream};
 
 /// net-snmp's default `agentXSocket`.
@@ -108,30 +110,96 @@ impl fmt::Display for MasterAddr {
     }
 }
 
-/// A connected byte stream to the master, whatever the transport.
-pub trait AgentxStream: AsyncRead + AsyncWrite + Unpin + Send {}
-impl<T: AsyncRead + AsyncWrite + Unpin + Send> AgentxStream for T {}
-
-pub type BoxedStream = Box<dyn AgentxStream>;
+/// A connected, blocking byte stream to the master, whatever the transport.
+///
+/// Blocking because requests are answered on a thread of their own (see
+/// `session::responder`); connecting is still async, so it can be timed
+/// out and cancelled like the rest of the session.
+#[derive(Debug)]
+pub enum MasterStream {
+    Unix(std::os::unix::net::UnixStream),
+    Tcp(std::net::TcpStream),
+}
 
 impl MasterAddr {
-    pub async fn connect(&self) -> io::Result<BoxedStream> {
-        match self {
-            MasterAddr::Unix(path) => Ok(Box::new(UnixStream::connect(path).await?)),
+    pub async fn connect(&self) -> io::Result<MasterStream> {
+        let stream = match self {
+            MasterAddr::Unix(path) => {
+                MasterStream::Unix(UnixStream::connect(path).await?.into_std()?)
+            }
             MasterAddr::Tcp { host, port } => {
                 let stream = TcpStream::connect((host.as_str(), *port)).await?;
                 // PDUs are small request/response exchanges; Nagle would only
                 // add latency to every SNMP request.
                 stream.set_nodelay(true)?;
-                Ok(Box::new(stream))
+                MasterStream::Tcp(stream.into_std()?)
             }
+        };
+        stream.set_nonblocking(false)?;
+        Ok(stream)
+    }
+}
+
+impl MasterStream {
+    /// A second handle on the same connection (one reads, one writes).
+    pub fn try_clone(&self) -> io::Result<MasterStream> {
+        Ok(match self {
+            MasterStream::Unix(s) => MasterStream::Unix(s.try_clone()?),
+            MasterStream::Tcp(s) => MasterStream::Tcp(s.try_clone()?),
+        })
+    }
+
+    fn set_nonblocking(&self, on: bool) -> io::Result<()> {
+        match self {
+            MasterStream::Unix(s) => s.set_nonblocking(on),
+            MasterStream::Tcp(s) => s.set_nonblocking(on),
         }
+    }
+
+    /// Bounds every write on this connection (all handles share it).
+    pub fn set_write_timeout(&self, limit: Duration) -> io::Result<()> {
+        match self {
+            MasterStream::Unix(s) => s.set_write_timeout(Some(limit)),
+            MasterStream::Tcp(s) => s.set_write_timeout(Some(limit)),
+        }
+    }
+
+    /// Ends the connection for every handle: a blocked reader wakes to EOF.
+    pub fn shutdown(&self) -> io::Result<()> {
+        match self {
+            MasterStream::Unix(s) => s.shutdown(Shutdown::Both),
+            MasterStream::Tcp(s) => s.shutdown(Shutdown::Both),
+        }
+    }
+}
+
+impl io::Read for MasterStream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            MasterStream::Unix(s) => io::Read::read(s, buf),
+            MasterStream::Tcp(s) => io::Read::read(s, buf),
+        }
+    }
+}
+
+impl io::Write for MasterStream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            MasterStream::Unix(s) => io::Write::write(s, buf),
+            MasterStream::Tcp(s) => io::Write::write(s, buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use std::io::Write;
+
+    use tokio::io::AsyncReadExt;
 
     use super::*;
 
@@ -235,7 +303,7 @@ mod tests {
             format!("tcp:127.0.0.1:{port}").parse().unwrap(),
         ] {
             let mut client = addr.connect().await.unwrap();
-            client.write_all(b"ping").await.unwrap();
+            client.write_all(b"ping").unwrap();
             let mut buf = [0u8; 4];
             match &addr {
                 MasterAddr::Unix(_) => unix.accept().await.unwrap().0.read_exact(&mut buf).await,

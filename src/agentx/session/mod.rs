@@ -35,6 +35,7 @@ pub mod answer;
 mod conn;
 mod link;
 mod queue;
+mod responder;
 mod serve;
 
 #[cfg(test)]
@@ -209,7 +210,6 @@ impl Session {
         let mut queue = NotifyQueue::new(cfg.notify_queue_len, stats.clone());
         let mut sh = Shared {
             cfg: &cfg,
-            index: &index,
             stats: &stats,
             inbox: &mut inbox,
             queue: &mut queue,

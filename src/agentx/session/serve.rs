@@ -55,7 +55,6 @@ impl Inbox {
 /// What the session loop needs besides the connection.
 pub struct Shared<'a, S> {
     pub cfg: &'a SessionConfig,
-    pub index: &'a SharedIndex,
     pub stats: &'a SessionStats,
     pub inbox: &'a mut Inbox,
     pub queue: &'a mut NotifyQueue,
@@ -88,18 +87,18 @@ fn require_ok(what: &'static str, res: &Response) -> Result<(), LinkError> {
 
 /// Connects and performs Open, Register and AddAgentCaps.
 pub async fn establish(cfg: &SessionConfig, index: &SharedIndex) -> Result<Conn, LinkError> {
-    let mut conn = Conn::connect(&cfg.master, cfg.response_timeout).await?;
+    let mut conn = Conn::connect(&cfg.master, cfg.response_timeout, index).await?;
     let open = Body::Open(Open {
         timeout: 0, // the master's default
         id: cfg.root.clone(),
         descr: cfg.description.as_bytes().to_vec(),
     });
-    let reply = conn.request(open, "Open", index).await?;
+    let reply = conn.request(open, "Open").await?;
     require_ok("Open", &reply.res)?;
-    conn.session_id = reply.session_id;
     // Anchored once: TimeStamp objects must not shift by a tick between
     // polls, which re-anchoring on every Ping would cause.
-    conn.clock = MasterClock::from_master_uptime(reply.res.sys_uptime, std::time::Instant::now());
+    let clock = MasterClock::from_master_uptime(reply.res.sys_uptime, std::time::Instant::now());
+    conn.opened(reply.session_id, clock);
 
     let register = Body::Register(Register {
         context: None,
@@ -109,7 +108,7 @@ pub async fn establish(cfg: &SessionConfig, index: &SharedIndex) -> Result<Conn,
         range: None,
         instance: false,
     });
-    let reply = conn.request(register, "Register", index).await?;
+    let reply = conn.request(register, "Register").await?;
     require_ok("Register", &reply.res)?;
 
     let caps = Body::AddAgentCaps(AgentCaps {
@@ -117,7 +116,7 @@ pub async fn establish(cfg: &SessionConfig, index: &SharedIndex) -> Result<Conn,
         id: cfg.root.clone(),
         descr: cfg.description.as_bytes().to_vec(),
     });
-    let reply = conn.request(caps, "AddAgentCaps", index).await?;
+    let reply = conn.request(caps, "AddAgentCaps").await?;
     if let Err(e) = require_ok("AddAgentCaps", &reply.res) {
         // Serving works without a sysORTable entry; not worth failing for.
         tracing::warn!("AgentX: {e}; the subagent will be missing from sysORTable");
@@ -145,7 +144,7 @@ pub async fn serve<S: Future>(conn: &mut Conn, sh: &mut Shared<'_, S>) -> Ended 
     sh.queue
         .requeue_front(in_flight.into_iter().map(|f| f.notification));
     if matches!(ended, Ended::Shutdown) {
-        close(conn, sh.index).await;
+        close(conn).await;
     }
     ended
 }
@@ -177,34 +176,27 @@ async fn serve_loop<S: Future>(
         tokio::select! {
             biased;
             _ = sh.shutdown.as_mut() => return Ended::Shutdown,
-            frame = conn.next_frame() => {
-                let reply = match frame {
-                    Ok(frame) => conn.process(&frame, sh.index).await,
-                    Err(e) => Err(e),
-                };
-                match reply {
-                    Ok(Some(reply)) => {
-                        if ping_wait.is_some_and(|(id, _)| id == reply.packet_id) {
-                            ping_wait = None;
-                        } else {
-                            acknowledge(in_flight, reply, sh.stats);
-                        }
+            reply = conn.next_reply() => match reply {
+                Ok(reply) => {
+                    if ping_wait.is_some_and(|(id, _)| id == reply.packet_id) {
+                        ping_wait = None;
+                    } else {
+                        acknowledge(in_flight, reply, sh.stats);
                     }
-                    Ok(None) => {}
-                    Err(e) => return Ended::Lost(e),
                 }
-            }
+                Err(e) => return Ended::Lost(e),
+            },
             _ = ping.tick() => {
                 if ping_wait.is_none() {
                     let id = conn.next_packet_id();
-                    if let Err(e) = conn.send(id, Body::Ping { context: None }, "Ping").await {
+                    if let Err(e) = conn.send(id, Body::Ping { context: None }, "Ping") {
                         return Ended::Lost(e);
                     }
                     ping_wait = Some((id, Instant::now() + cfg.response_timeout));
                 }
             }
-            // Built only when there is a deadline: a Sleep per request
-            // (clock read, timer handle) is measurable on the GetNext path.
+            // Built only when there is a deadline (there is no point in a
+            // timer that can never fire).
             () = until(deadline) => {
                 let now = Instant::now();
                 if ping_wait.is_some_and(|(_, d)| d <= now) {
@@ -241,7 +233,7 @@ async fn send_queued<S: Future>(
             context: None,
             varbinds: notify_varbinds(&notification, &conn.clock, std::time::Instant::now()),
         };
-        match conn.send(packet_id, body, "Notify").await {
+        match conn.send(packet_id, body, "Notify") {
             Ok(()) => in_flight.push_back(InFlight {
                 packet_id,
                 deadline: Instant::now() + sh.cfg.response_timeout,
@@ -296,11 +288,11 @@ fn acknowledge(in_flight: &mut VecDeque<InFlight>, reply: Reply, stats: &Session
 
 /// Closes the session (reason shutdown) and waits briefly for the master's
 /// acknowledgement, so it drops our registration before we go.
-async fn close(conn: &mut Conn, index: &SharedIndex) {
+async fn close(conn: &mut Conn) {
     let close = Body::Close {
         reason: CloseReason::Shutdown,
     };
-    match tokio::time::timeout(CLOSE_WAIT, conn.request(close, "Close", index)).await {
+    match tokio::time::timeout(CLOSE_WAIT, conn.request(close, "Close")).await {
         Ok(Ok(_)) => tracing::info!("AgentX: session closed"),
         Ok(Err(LinkError::Eof)) => tracing::info!("AgentX: session closed by master"),
         Ok(Err(e)) => tracing::debug!("AgentX: Close not acknowledged: {e}"),
