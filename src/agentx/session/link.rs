@@ -6,12 +6,20 @@ use tokio::time::Instant;
 
 use super::conn::LinkError;
 
+/// How long after losing an established session reconnects stay at the
+/// initial pace. A master that just went away is most likely restarting —
+/// VyOS restarts snmpd on every SNMP commit — and doubling the delay during
+/// that would leave us unregistered for seconds after it is back.
+pub const RESTART_WINDOW: Duration = Duration::from_secs(10);
+
 /// Capped exponential backoff between connection attempts.
 #[derive(Debug)]
 pub struct Backoff {
     initial: Duration,
     max: Duration,
     next: Duration,
+    /// Until then, every delay is `initial` (see [`RESTART_WINDOW`]).
+    steady_until: Option<Instant>,
 }
 
 impl Backoff {
@@ -21,17 +29,24 @@ impl Backoff {
             initial,
             max,
             next: initial,
+            steady_until: None,
         }
     }
 
-    pub fn next_delay(&mut self) -> Duration {
+    pub fn next_delay(&mut self, now: Instant) -> Duration {
+        if self.steady_until.is_some_and(|until| now < until) {
+            return self.initial;
+        }
         let delay = self.next;
         self.next = self.next.saturating_mul(2).min(self.max);
         delay
     }
 
-    pub fn reset(&mut self) {
+    /// An established session was lost: retry at the initial pace for
+    /// [`RESTART_WINDOW`], then back off from the start again.
+    pub fn session_lost(&mut self, now: Instant) {
         self.next = self.initial;
+        self.steady_until = Some(now + RESTART_WINDOW);
     }
 }
 
@@ -134,17 +149,33 @@ mod tests {
     use super::*;
 
     #[test]
-    fn backoff_doubles_to_cap_and_resets() {
+    fn backoff_doubles_to_cap() {
+        let now = Instant::now();
         let mut b = Backoff::new(Duration::from_millis(250), Duration::from_secs(4));
-        let got: Vec<u128> = (0..7).map(|_| b.next_delay().as_millis()).collect();
+        let got: Vec<u128> = (0..7).map(|_| b.next_delay(now).as_millis()).collect();
         assert_eq!(got, [250, 500, 1000, 2000, 4000, 4000, 4000]);
-        b.reset();
-        assert_eq!(b.next_delay(), Duration::from_millis(250));
+    }
+
+    #[test]
+    fn a_lost_session_is_retried_at_the_initial_pace_then_backs_off_afresh() {
+        let lost = Instant::now();
+        let mut b = Backoff::new(Duration::from_millis(250), Duration::from_secs(4));
+        for _ in 0..5 {
+            b.next_delay(lost);
+        }
+        b.session_lost(lost);
+        let inside = lost + RESTART_WINDOW - Duration::from_millis(1);
+        for _ in 0..20 {
+            assert_eq!(b.next_delay(inside), Duration::from_millis(250));
+        }
+        let after = lost + RESTART_WINDOW;
+        let got: Vec<u128> = (0..3).map(|_| b.next_delay(after).as_millis()).collect();
+        assert_eq!(got, [250, 500, 1000]);
     }
 
     #[test]
     fn backoff_initial_above_cap_is_capped() {
         let mut b = Backoff::new(Duration::from_secs(10), Duration::from_secs(1));
-        assert_eq!(b.next_delay(), Duration::from_secs(1));
+        assert_eq!(b.next_delay(Instant::now()), Duration::from_secs(1));
     }
 }

@@ -4,8 +4,9 @@
 //! (priority 127), adds it to the master's sysORTable, then serves
 //! Get/GetNext/GetBulk from the current [`SharedIndex`] snapshot and refuses
 //! Sets. It pings the master every `ping_interval`; on EOF, an I/O error, a
-//! missed Ping or a Close from the master it reconnects with capped
-//! exponential backoff and registers again. It returns when `shutdown`
+//! missed Ping or a Close from the master it reconnects — at the initial
+//! pace for a while (a master that went away is usually restarting), then
+//! with capped exponential backoff — and registers again. It returns when `shutdown`
 //! completes, after sending Close (reason shutdown).
 //!
 //! Notifications come in on an `mpsc` channel that the session drains at all
@@ -90,9 +91,9 @@ pub const DEFAULT_BACKOFF_INITIAL: Duration = Duration::from_millis(250);
 pub const DEFAULT_BACKOFF_MAX: Duration = Duration::from_secs(4);
 pub const DEFAULT_NOTIFY_QUEUE_LEN: usize = 256;
 
-/// A session that ended sooner than this after registering does not reset
-/// the backoff, so a master that accepts and then drops us at once is not
-/// hammered with reconnects.
+/// A session that ended sooner than this after registering does not get the
+/// fast reconnects of a restart (`link::RESTART_WINDOW`), so a master that
+/// accepts and then drops us at once is not hammered with reconnects.
 const STABLE_SESSION: Duration = Duration::from_secs(10);
 
 impl SessionConfig {
@@ -243,13 +244,13 @@ impl Session {
                     };
                     log.lost(&e);
                     if started.elapsed() >= STABLE_SESSION {
-                        backoff.reset();
+                        backoff.session_lost(Instant::now());
                     }
                     None
                 }
                 Err(e) => Some(e),
             };
-            let delay = backoff.next_delay();
+            let delay = backoff.next_delay(Instant::now());
             if let Some(e) = failure {
                 log.attempt_failed(&e, delay);
             }
