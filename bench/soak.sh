@@ -10,9 +10,10 @@
 #       over our subtree. Per restart: time from spawning snmpd to snmpd
 #       answering, and to our subtree answering with all tunnels
 #       (re-registration); HOLD seconds of walking between restarts.
-#       The agent keeps its reconnect backoff escalated after sessions shorter
-#       than 10 s (deliberate: a master that keeps dropping us is not
-#       hammered), so HOLD < 10 measures the escalated case.
+#       After losing a session of ≥ 10 s the agent retries every 250 ms for
+#       10 s (a restart); after shorter sessions its backoff stays escalated
+#       (deliberate: a master that keeps dropping us is not hammered), so
+#       HOLD < 10 measures the escalated case.
 # (ii)  WALKERS concurrent snmpbulkwalk loops for WALK_SECS: walks, errors,
 #       agent RSS at start and end.
 # (iii) FUZZ_SECS of `cargo fuzz run pdu_decode` (the AgentX PDU decoder),
