@@ -47,6 +47,9 @@ pub struct Link {
     /// Replies (responder) and our own PDUs (runtime) are whole PDUs each,
     /// so writes are serialised.
     writer: Mutex<MasterStream>,
+    /// For ending the connection without waiting for a writer stuck on a
+    /// master that stopped reading.
+    control: MasterStream,
     identity: OnceLock<Identity>,
     write_timeout: Duration,
 }
@@ -79,9 +82,8 @@ impl Link {
 
     /// Ends the connection; the responder wakes to EOF and stops.
     pub fn close(&self) {
-        let writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         // Already closed by the peer is fine: either way it is over.
-        let _ = writer.shutdown();
+        let _ = self.control.shutdown();
     }
 }
 
@@ -94,8 +96,10 @@ pub fn start(
 ) -> io::Result<(Arc<Link>, mpsc::Receiver<Incoming>)> {
     stream.set_write_timeout(write_timeout)?;
     let reader = stream.try_clone()?;
+    let control = stream.try_clone()?;
     let link = Arc::new(Link {
         writer: Mutex::new(stream),
+        control,
         identity: OnceLock::new(),
         write_timeout,
     });

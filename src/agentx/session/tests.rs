@@ -619,3 +619,55 @@ async fn rejects_an_unregistrable_root() {
         .unwrap_err();
     assert!(matches!(err, SessionError::BadRoot(_)));
 }
+
+/// The point of the responder thread: a request is answered even while the
+/// runtime is busy (a poll building a large snapshot runs there), so snmpd's
+/// AgentX timeout never depends on how long a poll takes.
+#[tokio::test]
+async fn requests_are_answered_while_the_runtime_is_blocked() {
+    let master = Master::new();
+    let cfg = config(&master.path);
+    let (block, blocked) = oneshot::channel::<()>();
+    let (is_blocked, wait_blocked) = oneshot::channel::<()>();
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let session_thread = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let (_notify, rx) = mpsc::channel(1);
+            let session = Session::new(cfg, shared_index(), rx);
+            let run = tokio::spawn(session.run(async move {
+                let _ = stopped.await;
+            }));
+            let _ = blocked.await;
+            let _ = is_blocked.send(());
+            // Holds the runtime's only thread, as a long poll would.
+            let _ = released.recv();
+            run.await.unwrap()
+        })
+    });
+
+    let mut peer = master.accept().await;
+    peer.handshake(9).await;
+    block.send(()).unwrap();
+    timeout(WAIT, wait_blocked).await.unwrap().unwrap();
+    let res = peer
+        .ask(Body::GetNext {
+            context: None,
+            ranges: vec![range(oid(ROOT), false, None)],
+        })
+        .await;
+    assert_eq!(res.varbinds, [VarBind::new(r("1.1.0"), Value::Integer(42))]);
+
+    release.send(()).unwrap();
+    stop.send(()).unwrap();
+    let close = peer.recv().await;
+    assert!(matches!(close.body, Body::Close { .. }), "{close:?}");
+    peer.reply(&close, 9, ok(1)).await;
+    tokio::task::spawn_blocking(move || session_thread.join().unwrap().unwrap())
+        .await
+        .unwrap();
+}
