@@ -153,7 +153,7 @@ EOF
     if [ -n "${PIN_CPU:-}" ]; then
         local q
         for q in "$master_pid" "$agent_pid" "$sub_pid" "$native_pid" "${P_PID[pass_persist]}"; do
-            taskset -pc "$PIN_CPU" "$q" >/dev/null
+            taskset -apc "$PIN_CPU" "$q" >/dev/null
         done
         log "N=$n: master and serving processes pinned to CPU $PIN_CPU"
     fi
