@@ -209,11 +209,19 @@ impl Lookups for NetlinkCollector {
         route_lookup::route_to(handle, dst, src, mark).await
     }
 
+    /// Asked only while diagnosing (rate-limited), on the connection the
+    /// dumps use. `None` before Linux 5.16 (no XFRM_MSG_GETDEFAULT: every
+    /// default is accept there, but saying so would be a guess) and without
+    /// CAP_NET_ADMIN; the diagnosis then names the missing policy.
     async fn default_out_blocks(&mut self) -> Option<bool> {
-        // XFRM_MSG_GETDEFAULT is not asked yet: a default-block setup with
-        // no policy is reported as noPolicy, which names the missing
-        // policy. TODO(issue 4): ask the kernel (≥5.16).
-        None
+        let conn = self.xfrm.as_ref()?;
+        match conn.default_policies().await {
+            Ok(defaults) => Some(defaults.outbound_blocks()),
+            Err(e) => {
+                tracing::debug!("XFRM default policy unknown: {e}");
+                None
+            }
+        }
     }
 }
 

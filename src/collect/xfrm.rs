@@ -1,4 +1,5 @@
-//! The NETLINK_XFRM connection and its two dumps (SAs, policies).
+//! The NETLINK_XFRM connection: its two dumps (SAs, policies) and the
+//! default-policy question.
 
 use std::fmt;
 use std::time::Duration;
@@ -11,7 +12,7 @@ use netlink_proto::ConnectionHandle;
 use tokio::task::JoinHandle;
 
 use super::codec::KeySafeCodec;
-use super::xfrm_msg::{DumpedSa, XfrmDumpMessage};
+use super::xfrm_msg::{DefaultPolicies, DumpedSa, XfrmDumpMessage};
 use crate::model::Policy;
 
 /// Why a dump produced nothing.
@@ -107,9 +108,39 @@ impl XfrmConnection {
         Ok(policies)
     }
 
+    /// XFRM_MSG_GETDEFAULT: what happens to traffic no policy matches.
+    /// Kernels before 5.16 do not know the message (EINVAL).
+    pub async fn default_policies(&self) -> Result<DefaultPolicies, DumpError> {
+        let answers = self
+            .exchange(XfrmDumpMessage::GetDefaults, NLM_F_REQUEST)
+            .await?;
+        answers
+            .into_iter()
+            .find_map(|msg| match msg {
+                XfrmDumpMessage::Defaults(d) => Some(d),
+                other => {
+                    skipped(&other);
+                    None
+                }
+            })
+            // Answered, but not with the defaults: treat as not supported.
+            .ok_or(DumpError::Kernel(libc::EINVAL))
+    }
+
     async fn dump(&self, request: XfrmDumpMessage) -> Result<Vec<XfrmDumpMessage>, DumpError> {
+        self.exchange(request, NLM_F_REQUEST | NLM_F_DUMP).await
+    }
+
+    /// Sends `request` and collects the answer: a dump up to NLMSG_DONE, or
+    /// the single message a plain request gets.
+    async fn exchange(
+        &self,
+        request: XfrmDumpMessage,
+        flags: u16,
+    ) -> Result<Vec<XfrmDumpMessage>, DumpError> {
+        let dump = flags & NLM_F_DUMP != 0;
         let mut req = NetlinkMessage::from(request);
-        req.header.flags = NLM_F_REQUEST | NLM_F_DUMP;
+        req.header.flags = flags;
         req.finalize();
         let mut responses = self
             .handle
@@ -119,6 +150,7 @@ impl XfrmConnection {
             let mut out = Vec::new();
             while let Some(msg) = responses.next().await {
                 match msg.payload {
+                    NetlinkPayload::InnerMessage(m) if !dump => return Ok(vec![m]),
                     NetlinkPayload::InnerMessage(m) => out.push(m),
                     NetlinkPayload::Error(e) if e.code.is_some() => {
                         let errno = -e.raw_code();

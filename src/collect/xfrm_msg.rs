@@ -1,5 +1,6 @@
-//! The message type of our NETLINK_XFRM connection: dump requests out,
-//! SA and policy dump entries in, parsed straight into key-free model values.
+//! The message type of our NETLINK_XFRM connection: dump requests (and the
+//! default-policy question) out, SA and policy dump entries (and the
+//! default policies) in, parsed straight into key-free model values.
 //!
 //! Why not `netlink_packet_xfrm::XfrmMessage`: its SA types copy the key
 //! bytes of every XFRMA_ALG_* attribute into `Vec`s and derive `Debug`, and
@@ -23,10 +24,10 @@ use netlink_packet_xfrm::{
     Address, Mark, Replay, UserPolicyInfo, UserSaInfo, UserTemplate, AF_INET, AF_INET6,
     XFRMA_ALG_AEAD, XFRMA_ALG_AUTH, XFRMA_ALG_AUTH_TRUNC, XFRMA_ALG_COMP, XFRMA_ALG_CRYPT,
     XFRMA_IF_ID, XFRMA_MARK, XFRMA_REPLAY_ESN_VAL, XFRMA_REPLAY_VAL, XFRMA_SET_MARK,
-    XFRMA_SET_MARK_MASK, XFRMA_TMPL, XFRM_ALG_NAME_LEN, XFRM_MSG_GETPOLICY, XFRM_MSG_GETSA,
-    XFRM_MSG_NEWPOLICY, XFRM_MSG_NEWSA, XFRM_POLICY_ALLOW, XFRM_POLICY_BLOCK, XFRM_POLICY_FWD,
-    XFRM_POLICY_IN, XFRM_POLICY_OUT, XFRM_STATE_ESN, XFRM_USER_POLICY_INFO_LEN,
-    XFRM_USER_SA_INFO_LEN, XFRM_USER_TEMPLATE_LEN,
+    XFRMA_SET_MARK_MASK, XFRMA_TMPL, XFRM_ALG_NAME_LEN, XFRM_MSG_GETDEFAULT, XFRM_MSG_GETPOLICY,
+    XFRM_MSG_GETSA, XFRM_MSG_NEWPOLICY, XFRM_MSG_NEWSA, XFRM_POLICY_ALLOW, XFRM_POLICY_BLOCK,
+    XFRM_POLICY_FWD, XFRM_POLICY_IN, XFRM_POLICY_OUT, XFRM_STATE_ESN, XFRM_USERPOLICY_BLOCK,
+    XFRM_USER_POLICY_INFO_LEN, XFRM_USER_SA_INFO_LEN, XFRM_USER_TEMPLATE_LEN,
 };
 
 use crate::model::{
@@ -70,8 +71,12 @@ pub enum XfrmDumpMessage {
     DumpSas,
     /// Request: XFRM_MSG_GETPOLICY with NLM_F_DUMP.
     DumpPolicies,
+    /// Request: XFRM_MSG_GETDEFAULT (Linux ≥ 5.16), not a dump.
+    GetDefaults,
     Sa(Box<DumpedSa>),
     Policy(Box<Policy>),
+    /// The answer to `GetDefaults`.
+    Defaults(DefaultPolicies),
     /// A message we could not use: its type and why (never its bytes).
     Unparsed {
         message_type: u16,
@@ -84,16 +89,23 @@ impl NetlinkSerializable for XfrmDumpMessage {
         match self {
             XfrmDumpMessage::DumpSas | XfrmDumpMessage::Sa(_) => XFRM_MSG_GETSA,
             XfrmDumpMessage::DumpPolicies | XfrmDumpMessage::Policy(_) => XFRM_MSG_GETPOLICY,
+            XfrmDumpMessage::GetDefaults | XfrmDumpMessage::Defaults(_) => XFRM_MSG_GETDEFAULT,
             XfrmDumpMessage::Unparsed { message_type, .. } => *message_type,
         }
     }
 
-    /// Only dump requests are ever sent; they have no payload.
+    /// Dump requests have no payload; GETDEFAULT carries a (zeroed, ignored)
+    /// `struct xfrm_userpolicy_default`, which the kernel requires.
     fn buffer_len(&self) -> usize {
-        0
+        match self {
+            XfrmDumpMessage::GetDefaults => XFRM_USERPOLICY_DEFAULT_LEN,
+            _ => 0,
+        }
     }
 
-    fn serialize(&self, _buffer: &mut [u8]) {}
+    fn serialize(&self, buffer: &mut [u8]) {
+        buffer.fill(0);
+    }
 }
 
 impl NetlinkDeserializable for XfrmDumpMessage {
@@ -106,6 +118,7 @@ impl NetlinkDeserializable for XfrmDumpMessage {
             XFRM_MSG_NEWPOLICY => {
                 parse_policy(payload).map(|p| XfrmDumpMessage::Policy(Box::new(p)))
             }
+            XFRM_MSG_GETDEFAULT => DefaultPolicies::parse(payload).map(XfrmDumpMessage::Defaults),
             _ => Err("unexpected message type".to_owned()),
         };
         Ok(parsed.unwrap_or_else(|reason| XfrmDumpMessage::Unparsed {
@@ -118,6 +131,40 @@ impl NetlinkDeserializable for XfrmDumpMessage {
 impl From<XfrmDumpMessage> for NetlinkPayload<XfrmDumpMessage> {
     fn from(message: XfrmDumpMessage) -> Self {
         NetlinkPayload::InnerMessage(message)
+    }
+}
+
+/// `sizeof(struct xfrm_userpolicy_default)`: `__u8 in, fwd, out`.
+const XFRM_USERPOLICY_DEFAULT_LEN: usize = 3;
+
+/// What the kernel does with traffic no policy matches, per direction
+/// (`XFRM_USERPOLICY_*`: 0 unspecified, 1 block, 2 accept).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DefaultPolicies {
+    pub inbound: u8,
+    pub forward: u8,
+    pub outbound: u8,
+}
+
+impl DefaultPolicies {
+    fn parse(payload: &[u8]) -> Result<DefaultPolicies, String> {
+        match payload {
+            [inbound, forward, outbound, ..] => Ok(DefaultPolicies {
+                inbound: *inbound,
+                forward: *forward,
+                outbound: *outbound,
+            }),
+            _ => Err(format!(
+                "default policy message of {} bytes, expected {XFRM_USERPOLICY_DEFAULT_LEN}",
+                payload.len()
+            )),
+        }
+    }
+
+    /// Unmatched outbound traffic is dropped (`ip xfrm policy setdefault out
+    /// block`).
+    pub fn outbound_blocks(&self) -> bool {
+        self.outbound == XFRM_USERPOLICY_BLOCK
     }
 }
 
@@ -694,5 +741,32 @@ pub(crate) mod tests {
         let mut msg = NetlinkMessage::from(XfrmDumpMessage::DumpPolicies);
         msg.finalize();
         assert_eq!(msg.header.message_type, XFRM_MSG_GETPOLICY);
+    }
+
+    #[test]
+    fn default_policy_request_and_answer() {
+        let mut msg = NetlinkMessage::from(XfrmDumpMessage::GetDefaults);
+        msg.finalize();
+        assert_eq!(msg.header.message_type, XFRM_MSG_GETDEFAULT);
+        // The kernel rejects a GETDEFAULT shorter than its struct.
+        assert_eq!(msg.buffer_len(), 16 + 3);
+        let mut bytes = vec![0xff; msg.buffer_len()];
+        msg.serialize(&mut bytes);
+        assert_eq!(&bytes[16..], [0, 0, 0]);
+
+        // in accept, fwd unspecified, out block (+ padding as the kernel sends it)
+        let XfrmDumpMessage::Defaults(d) = deserialize(XFRM_MSG_GETDEFAULT, &[2, 0, 1, 0]) else {
+            panic!("not parsed as defaults");
+        };
+        assert_eq!((d.inbound, d.forward, d.outbound), (2, 0, 1));
+        assert!(d.outbound_blocks());
+        let XfrmDumpMessage::Defaults(d) = deserialize(XFRM_MSG_GETDEFAULT, &[1, 1, 2]) else {
+            panic!("not parsed as defaults");
+        };
+        assert!(!d.outbound_blocks());
+        assert!(matches!(
+            deserialize(XFRM_MSG_GETDEFAULT, &[1, 1]),
+            XfrmDumpMessage::Unparsed { .. }
+        ));
     }
 }

@@ -59,6 +59,7 @@ fn plan() -> Vec<(&'static str, Vec<(&'static str, &'static str)>)> {
         ("nosa", every("nosa")),
         ("nopolicy", every("nopolicy")),
         ("block", every("block")),
+        ("defaultblock", every("defaultblock")),
         ("noroute", every("noroute")),
         ("endpoint", every("endpoint")),
         ("ifid", vec![("xfrm1", "ifid"), ("xfrm2", "ifid")]),
@@ -190,6 +191,8 @@ fn expect(kind: &str, fault: &str) -> Expect {
         "nosa" => (carrier(3), Some(cause::NO_OUTBOUND_SA)),
         "nopolicy" => (carrier(3), Some(cause::NO_POLICY)),
         "block" => (carrier(3), Some(cause::POLICY_BLOCK)),
+        // Told apart from "nopolicy" only by XFRM_MSG_GETDEFAULT.
+        "defaultblock" => (carrier(3), Some(cause::POLICY_BLOCK)),
         "noroute" => (carrier(3), Some(cause::NO_ROUTE_TO_PEER)),
         // XFRM interfaces do no endpoint check: an SA towards another peer carries the
         // traffic (lab-results row 5), so nothing is an error and the cause stays.
@@ -267,6 +270,8 @@ fn expect_xfrm_stat(kind: &str, fault: &str) -> Vec<(&'static str, u64)> {
     match fault {
         "nosa" | "ifid" | "selector" => vec![("XfrmOutNoStates", 3)],
         "block" => vec![("XfrmOutPolBlock", 3)],
+        // Measured (6.1, 6.12): the default block is counted nowhere in xfrm_stat.
+        "defaultblock" => vec![],
         "noroute" => vec![("XfrmOutBundleGenError", 3)],
         "seq" => vec![("XfrmOutStateSeqError", 3)],
         "hardlimit" => vec![("XfrmOutNoStates", 1), ("XfrmOutStateExpired", 1)],

@@ -30,6 +30,7 @@
 
 
 FAULT_TUNNELS="vti1 vti61 vti64 xfrm1 xfrm2"
+BYPASS_PRIORITY=4242 # the defaultblock scenario's bypass policies
 ROOT=.1.3.6.1.4.1.8072.9999.9999.2741
 # vtiIfEntry columns read: txPackets txOctets txErrors txDropped carrier collisions
 # aborted, CatCarrier CatLoop CatTooBig CatOutputErrors CatDropped
@@ -96,6 +97,21 @@ inject() { # FAULT
             out_pol_del
             # shellcheck disable=SC2086
             run ip -n left xfrm policy add src "$T_ANY" dst "$T_ANY" dir out $T_MATCH action block ;;
+        defaultblock) # no policy for the tunnel, and unmatched outbound traffic blocked
+            # (≥ 5.16, namespace-wide). Without more, the block stops the inner packet at
+            # its own policy look-up (mark 0, if_id 0), before the tunnel: ping gets EPERM
+            # and no tunnel counter moves. So unmarked traffic gets a bypass policy, as
+            # with any default block; the tunnel's look-up (its mark / if_id) then finds
+            # no policy and meets the default.
+            out_pol_del
+            if [ ! -e /tmp/faults.defaultblock ]; then
+                run ip -n left xfrm policy add src 0.0.0.0/0 dst 0.0.0.0/0 dir out \
+                    mark 0 mask 0xffffffff action allow priority "$BYPASS_PRIORITY"
+                run ip -n left xfrm policy add src ::/0 dst ::/0 dir out \
+                    mark 0 mask 0xffffffff action allow priority "$BYPASS_PRIORITY"
+                run ip -n left xfrm policy setdefault out block
+                : >/tmp/faults.defaultblock
+            fi ;;
         noroute) run ip -n left "$T_FAM" route add unreachable "$T_R/$T_HOST" ;;
         endpoint) # SA and policy towards another peer (IKE set up with the wrong peer)
             out_sa_del
@@ -141,6 +157,14 @@ restore() { # FAULT
         nosa) normal_sa ;;
         nopolicy) out_pol_add ;;
         block) out_pol_del; out_pol_add ;;
+        defaultblock)
+            if [ -e /tmp/faults.defaultblock ]; then
+                run ip -n left xfrm policy setdefault out accept
+                # (Deleting by selector and "mark 0" finds nothing: by priority.)
+                run ip -n left xfrm policy deleteall dir out priority "$BYPASS_PRIORITY"
+                rm -f /tmp/faults.defaultblock
+            fi
+            out_pol_add ;;
         noroute) run ip -n left "$T_FAM" route del unreachable "$T_R/$T_HOST" ;;
         endpoint)
             out_sa_del "$T_OTHER"; normal_sa
@@ -275,6 +299,7 @@ faults_main() {
         scenario nosa $(every nosa $FAULT_TUNNELS)
         scenario nopolicy $(every nopolicy $FAULT_TUNNELS)
         scenario block $(every block $FAULT_TUNNELS)
+        scenario defaultblock $(every defaultblock $FAULT_TUNNELS)
         scenario noroute $(every noroute $FAULT_TUNNELS)
         scenario endpoint $(every endpoint $FAULT_TUNNELS)
         scenario ifid $(every ifid xfrm1 xfrm2)
