@@ -626,7 +626,9 @@ async fn rejects_an_unregistrable_root() {
 #[tokio::test]
 async fn requests_are_answered_while_the_runtime_is_blocked() {
     let master = Master::new();
-    let cfg = config(&master.path);
+    let (_notify, rx) = mpsc::channel(1);
+    let session = Session::new(config(&master.path), shared_index(), rx);
+    let stats = session.stats();
     let (block, blocked) = oneshot::channel::<()>();
     let (is_blocked, wait_blocked) = oneshot::channel::<()>();
     let (release, released) = std::sync::mpsc::channel::<()>();
@@ -637,8 +639,6 @@ async fn requests_are_answered_while_the_runtime_is_blocked() {
             .build()
             .unwrap();
         rt.block_on(async move {
-            let (_notify, rx) = mpsc::channel(1);
-            let session = Session::new(cfg, shared_index(), rx);
             let run = tokio::spawn(session.run(async move {
                 let _ = stopped.await;
             }));
@@ -652,6 +652,8 @@ async fn requests_are_answered_while_the_runtime_is_blocked() {
 
     let mut peer = master.accept().await;
     peer.handshake(9).await;
+    // Registered (AddAgentCaps answer processed) before the runtime stops.
+    eventually(|| stats.connected()).await;
     block.send(()).unwrap();
     timeout(WAIT, wait_blocked).await.unwrap().unwrap();
     let res = peer
