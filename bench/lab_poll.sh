@@ -24,9 +24,10 @@ append="lab.bench_tunnels=$tunnels"
 [ -z "${BENCH_SHOW:-}" ] || append="$append lab.bench_show=$BENCH_SHOW"
 [ -z "${BENCH_INTERVAL:-}" ] || append="$append lab.bench_interval=$BENCH_INTERVAL"
 [ -z "${BENCH_WINDOW_POLLS:-}" ] || append="$append lab.bench_window_polls=$BENCH_WINDOW_POLLS"
-cargo build --release --quiet --bin vti-agentx
+cargo build --release --quiet --bin vti-agentx --example collect_rss
 strip -o "$out/vti-agentx" target/release/vti-agentx
-tests/lab/run.sh --kernel "$series" --agent "$out/vti-agentx" \
+strip -o "$out/collect_rss" target/release/examples/collect_rss
+tests/lab/run.sh --kernel "$series" --agent "$out/vti-agentx" --extra-bin "$out/collect_rss" \
     --scenario tests/lab/scenarios/all.sh --parts bench --part-timeout 3500 \
     --timeout 3600 --mem "$mem" --append "$append" --out "$out" >&2
 
@@ -49,6 +50,9 @@ echo "== runs (CPU ticks = 1/100 s)"; section bench.runs
 echo "== peak RSS of one show"; section bench.rss
 echo "== the running agent after the rounds"; section bench.run
 echo "== show --json output bytes"; section bench.json_bytes
+for m in collector pipeline pipeline_nomallopt; do
+    echo "== memory: collect_rss ($m)"; section "bench.mem_$m"
+done
 s0=$(field show0 ticks | median) s1=$(field show1 ticks | median)
 l=$(field link ticks | median) x=$(field xfrm ticks | median)
 # Per poll of the running agent: ticks over a window of whole intervals / intervals.

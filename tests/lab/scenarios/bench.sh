@@ -34,7 +34,7 @@
 # Sections: bench.params, bench.setup (counts), bench.runs ("NAME run=I ticks=T
 # wall_cs=W" lines; the agent's "agent run=I ticks=T wall_cs=W interval_s=S rss_kb=R"),
 # bench.rss (peak RSS of one show0, phase 1 only), bench.run (the running agent's
-# VmRSS/VmHWM after phase 2), bench.json_bytes (phase 1 only), bench.kernel.
+# VmRSS/VmHWM after phase 2), bench.mem_* (collect_rss, if present), bench.json_bytes (phase 1 only), bench.kernel.
 # shellcheck source=../guest/lib.sh disable=SC1091
 . /lab/lib.sh
 
@@ -149,6 +149,13 @@ echo "interval_s=$INTERVAL alive=$(kill -0 "$pid" 2>/dev/null && echo yes || ech
 grep -e VmRSS -e VmHWM -e RssAnon -e RssFile -e VmData "/proc/$pid/status" >&3
 section_end 0
 bg_stop benchagent
+# Where the memory goes (if lab_poll.sh put examples/collect_rss in the guest): the
+# collector alone, the agent's poller on top, and that without the mallopt limits.
+if [ -x /usr/local/bin/collect_rss ]; then
+    section bench.mem_collector nsx bench collect_rss --polls 4 --interval 1
+    section bench.mem_pipeline nsx bench collect_rss --pipeline --polls 4 --interval 1
+    section bench.mem_pipeline_nomallopt nsx bench collect_rss --pipeline --no-mallopt --polls 4 --interval 1
+fi
 if [ "$SHOW" = 1 ]; then
     section bench.rss sh -c '/usr/sbin/ip netns exec bench busybox time -v \
         vti-agentx show --json --wait 0 2>&1 >/dev/null | grep -i -e "maximum resident" -e "elapsed"'
