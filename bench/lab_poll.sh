@@ -7,7 +7,8 @@
 #   bench/lab_poll.sh [6.1|6.12] [TUNNELS]      (defaults 6.12, 1000)
 #
 # Env: VTI_LAB_ACCEL as for the lab; BENCH_ROUNDS, BENCH_SHOW (0|1), BENCH_INTERVAL,
-# BENCH_WINDOW_POLLS override the part's defaults (see bench.sh); BENCH_MEM (guest MB,
+# BENCH_WINDOW_POLLS, BENCH_MEM_ONLY=1 (only the collect_rss memory sections) override
+# the part's defaults (see bench.sh); BENCH_MEM (guest MB,
 # default 1024 up to 2,000 tunnels, else 4096).
 # Builds the release binary, boots the kernel with the "bench" part only, prints the
 # medians, the ratios and a Markdown row for bench/RESULTS.md. Results stay in
@@ -24,6 +25,7 @@ append="lab.bench_tunnels=$tunnels"
 [ -z "${BENCH_SHOW:-}" ] || append="$append lab.bench_show=$BENCH_SHOW"
 [ -z "${BENCH_INTERVAL:-}" ] || append="$append lab.bench_interval=$BENCH_INTERVAL"
 [ -z "${BENCH_WINDOW_POLLS:-}" ] || append="$append lab.bench_window_polls=$BENCH_WINDOW_POLLS"
+[ -z "${BENCH_MEM_ONLY:-}" ] || append="$append lab.bench_mem_only=$BENCH_MEM_ONLY"
 cargo build --release --quiet --bin vti-agentx --example collect_rss
 strip -o "$out/vti-agentx" target/release/vti-agentx
 strip -o "$out/collect_rss" target/release/examples/collect_rss
@@ -50,7 +52,7 @@ echo "== runs (CPU ticks = 1/100 s)"; section bench.runs
 echo "== peak RSS of one show"; section bench.rss
 echo "== the running agent after the rounds"; section bench.run
 echo "== show --json output bytes"; section bench.json_bytes
-for m in collector pipeline pipeline_nomallopt; do
+for m in collector pipeline pipeline_nomallopt pipeline_trim; do
     echo "== memory: collect_rss ($m)"; section "bench.mem_$m"
 done
 s0=$(field show0 ticks | median) s1=$(field show1 ticks | median)
@@ -66,6 +68,7 @@ rss=$(section bench.run | awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }')
 hwm=$(section bench.run | awk '/^VmHWM/ { printf "%.1f", $2 / 1024 }')
 rss_rounds=$(field agent rss_kb | awk '{ printf "%s%.1f", sep, $1 / 1024; sep = " " }')
 kernel=$(section bench.kernel | head -n1)
+[ -n "$rp" ] || { echo "no agent rounds (BENCH_MEM_ONLY?): no CPU summary"; exit 0; }
 awk -v s0="$s0" -v s1="$s1" -v l="$l" -v x="$x" -v rp="$rp" -v busy="$busy" -v n="$tunnels" \
     -v rss="$rss" -v hwm="$hwm" -v rr="$rss_rounds" -v k="$kernel" -v d="$(date -u +%F)" \
     -v rounds="$(field agent ticks | wc -l)" -v mem="$mem" \

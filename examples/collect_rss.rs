@@ -3,13 +3,15 @@
 //! RssAnon from /proc/self/status and glibc's heap accounting (mallinfo2:
 //! bytes in use, bytes free but kept, bytes in mmapped chunks).
 //!
-//!     collect_rss [--polls N] [--interval SECS] [--pipeline] [--no-mallopt]
+//!     collect_rss [--polls N] [--interval SECS] [--pipeline] [--no-mallopt] [--trim]
 //!
 //! Default: the collector alone, the last `Sample` kept (as the agent keeps
 //! its data between polls). `--pipeline`: the agent's poller on top
 //! (`Poller::poll_once`: classify, alarms, snapshot, MIB index), the last
 //! snapshot kept — `vti-agentx run` without the AgentX session.
-//! `--no-mallopt`: without `agent::limit_heap_retention()`.
+//! `--no-mallopt`: without `agent::limit_heap_retention()`. `--trim`: glibc
+//! `malloc_trim(0)` after every poll (returns free pages inside the heap, not
+//! only at its top), to see how much of the RSS is freed-but-kept heap.
 //! Prints no key material (the collector never keeps any).
 
 use std::sync::Arc;
@@ -59,6 +61,12 @@ async fn main() -> anyhow::Result<()> {
     let polls = value("--polls", 5);
     let interval = Duration::from_secs(value("--interval", 2));
     let pipeline = args.iter().any(|a| a == "--pipeline");
+    let trim = || {
+        if args.iter().any(|a| a == "--trim") {
+            // SAFETY: malloc_trim only returns free heap pages to the kernel.
+            unsafe { libc::malloc_trim(0) };
+        }
+    };
     if !args.iter().any(|a| a == "--no-mallopt") {
         vti_agentx::agent::limit_heap_retention();
     }
@@ -79,6 +87,7 @@ async fn main() -> anyhow::Result<()> {
             let snapshot = poller.poll_once().await?;
             let (tunnels, sas) = (snapshot.tunnels.len(), snapshot.sas.len());
             kept = Some(snapshot);
+            trim();
             println!("poll={i} tunnels={tunnels} sas={sas} {}", status());
             tokio::time::sleep(interval).await;
         }
@@ -94,6 +103,7 @@ async fn main() -> anyhow::Result<()> {
             };
             let tunnels = sample.tunnels.len();
             kept = Some(sample);
+            trim();
             println!("poll={i} tunnels={tunnels} sas={sas} {}", status());
             tokio::time::sleep(interval).await;
         }

@@ -12,6 +12,7 @@
 #                            1,000 tunnels), so one poll ends well before the next)
 #   lab.bench_window_polls=K intervals per measured window of the running agent (default
 #                            5 up to 2,000 tunnels, else 3)
+#   lab.bench_mem_only=1     skip both phases: only the collect_rss memory sections
 #
 # Namespace "bench": the interfaces, 4 ESP SAs per tunnel (2 out, 2 in, as during a
 # rekey) bound by mark (vti/vti6) or if_id (xfrm); no policies, no traffic. All created
@@ -109,6 +110,8 @@ once() {
     echo "$name run=$round ticks=$ticks wall_cs=$(($(uptime_cs) - t0))"
 }
 # Rounds interleave the commands, so a change of load on the host (TCG) hits them alike.
+MEM_ONLY=$(lab_param lab.bench_mem_only 0)
+[ "$MEM_ONLY" = 1 ] && { SHOW=0; ROUNDS=0; }
 section_begin bench.runs
 {
     # Warm-up (page cache, crypto modules): not counted.
@@ -155,6 +158,7 @@ if [ -x /usr/local/bin/collect_rss ]; then
     section bench.mem_collector nsx bench collect_rss --polls 4 --interval 1
     section bench.mem_pipeline nsx bench collect_rss --pipeline --polls 4 --interval 1
     section bench.mem_pipeline_nomallopt nsx bench collect_rss --pipeline --no-mallopt --polls 4 --interval 1
+    section bench.mem_pipeline_trim nsx bench collect_rss --pipeline --trim --polls 4 --interval 1
 fi
 if [ "$SHOW" = 1 ]; then
     section bench.rss sh -c '/usr/sbin/ip netns exec bench busybox time -v \
