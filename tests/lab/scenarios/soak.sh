@@ -10,6 +10,8 @@
 #   lab.soak_interval=I   the agent's --interval (default 2)
 #   lab.soak_base=B       standing tunnels, never touched (default 12)
 #   lab.soak_window=W     churn tunnels alive at once (default 4)
+#   lab.soak_pause=P      seconds to sleep after each cycle (default 0.3), so the cycles
+#                         spread over many polls and walks
 #
 # Namespace "soak": B standing tunnels (vti, vti6, xfrm in turn, 2 ESP SAs each). Cycle c
 # (one `ip -batch`) creates churn tunnel c (kind c mod 3, 2 SAs bound by mark or if_id)
@@ -40,30 +42,33 @@ MAX_S=$(lab_param lab.soak_max_s 1000)
 INTERVAL=$(lab_param lab.soak_interval 2)
 B=$(lab_param lab.soak_base 12)
 W=$(lab_param lab.soak_window 4)
+PAUSE=$(lab_param lab.soak_pause 0.3)
 ROOT=.1.3.6.1.4.1.8072.9999.9999.2741
 IFE=$ROOT.1.3.1 # vtiIfEntry.<column>.<ifindex>
 EK=0x000102030405060708090a0b0c0d0e0f
 AK=0x101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f
-section soak.params echo "cycles=$C max_s=$MAX_S interval_s=$INTERVAL base=$B window=$W"
+section soak.params echo "cycles=$C max_s=$MAX_S interval_s=$INTERVAL base=$B window=$W pause_s=$PAUSE"
 uptime_cs() { awk '{ printf "%d", $1 * 100 }' /proc/uptime; }
 
 # tun_add PREFIX ID / tun_del PREFIX ID — `ip -batch` lines creating / deleting tunnel
 # PREFIX<ID> and its 2 SAs. Kind by ID mod 3; key/if_id/reqid 100+ID (standing) or
 # 10000+ID (churn); SPIs 4*key and 4*key+1.
 tun_lines() {
-    local op=$1 p=$2 id=$3 key r l spi
-    if [ "$p" = st ]; then key=$((100 + id)); else key=$((10000 + id)); fi
+    local op=$1 p=$2 id=$3 key r l spi h
+    # vti/vti6 tunnels must differ in their endpoints (the keys do not count): standing
+    # and churn tunnels use different local addresses, remotes differ within each set.
+    if [ "$p" = st ]; then key=$((100 + id)) h=3; else key=$((10000 + id)) h=1; fi
     spi=$((4 * key))
     case $((id % 3)) in
-        0) l=192.0.2.1 r=198.51.100.$((id % 254 + 1))
+        0) l=192.0.2.$h r=198.51.100.$((id % 254 + 1))
            [ "$op" = add ] && echo "link add ${p}v$id type vti local $l remote $r ikey $key okey $key"
            sa_lines "$op" "$l" "$r" "$spi" "$key" "mark $key"
            [ "$op" = del ] && echo "link del ${p}v$id" ;;
-        1) l=2001:db8::1 r=$(printf '2001:db8:2::%x' "$key")
+        1) l=2001:db8::$h r=$(printf '2001:db8:2::%x' "$key")
            [ "$op" = add ] && echo "link add ${p}6v$id type vti6 local $l remote $r ikey $key okey $key"
            sa_lines "$op" "$l" "$r" "$spi" "$key" "mark $key"
            [ "$op" = del ] && echo "link del ${p}6v$id" ;;
-        2) l=192.0.2.2 r=203.0.113.$((id % 250 + 1))
+        2) l=192.0.2.$((h + 1)) r=203.0.113.$((id % 250 + 1))
            [ "$op" = add ] && echo "link add ${p}x$id type xfrm if_id $key"
            sa_lines "$op" "$l" "$r" "$spi" "$key" "if_id $key"
            [ "$op" = del ] && echo "link del ${p}x$id" ;;
@@ -71,12 +76,15 @@ tun_lines() {
     return 0
 }
 sa_lines() { # OP LOCAL REMOTE SPI REQID MATCH — the outbound and the inbound SA
+    local m=''
+    # Deleting a marked SA needs its mark (the kernel's lookup key includes it).
+    case $6 in mark*) m=" $6" ;; esac
     if [ "$1" = add ]; then
         echo "xfrm state add src $2 dst $3 proto esp spi $4 mode tunnel reqid $5 enc cbc(aes) $EK auth-trunc hmac(sha256) $AK 128 $6"
         echo "xfrm state add src $3 dst $2 proto esp spi $(($4 + 1)) mode tunnel reqid $5 enc cbc(aes) $EK auth-trunc hmac(sha256) $AK 128 $6"
     else
-        echo "xfrm state delete src $2 dst $3 proto esp spi $4"
-        echo "xfrm state delete src $3 dst $2 proto esp spi $(($4 + 1))"
+        echo "xfrm state delete src $2 dst $3 proto esp spi $4$m"
+        echo "xfrm state delete src $3 dst $2 proto esp spi $(($4 + 1))$m"
     fi
 }
 
@@ -149,8 +157,11 @@ END {
     printf "walk n=%d rc=%d class=%s lines=%d churn_rows=%d torn_rows=%d cs=%d why=%s\n",
         n, rc, cls, lines, churn, torn, cs, (why == "" ? "-" : substr(why, 2))
     if (!nbase) {
-        for (i in ifrow) printf "if %s %d\n", i, ifrow[i] > "/tmp/soak.baseline.new"
-        for (i in sarow) printf "sa %s %d\n", i, sarow[i] > "/tmp/soak.baseline.new"
+        # Only the standing tunnels' rows (SAs no tunnel uses have vtiSaIfIndex 0, and
+        # churn tunnels' inbound SAs may join them).
+        while ((getline l < standingfile) > 0) st[l] = 1
+        for (i in ifrow) if (i in st) printf "if %s %d\n", i, ifrow[i] > "/tmp/soak.baseline.new"
+        for (i in sarow) if (i in st) printf "sa %s %d\n", i, sarow[i] > "/tmp/soak.baseline.new"
     }
 }
 AWK
@@ -193,6 +204,7 @@ while [ $c -lt "$C" ]; do
         fails=$((fails + 1))
         [ $fails -le 5 ] && { echo "cycle $c: ip -batch failed:"; cat /tmp/soak.batch.err; } >&3
     }
+    sleep "$PAUSE"
     if [ $((c % 50)) = 0 ]; then
         echo "cycle=$c t_s=$((($(uptime_cs) - t0) / 100)) walks=$(wc -l </tmp/soak.walks)" \
             "errors=$(grep -c 'class=error' /tmp/soak.walks) $(rss)" >&3
