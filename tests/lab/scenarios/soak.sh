@@ -117,6 +117,7 @@ while [ ! -e /tmp/soak.stop ]; do
     t1=\$(awk '{ printf "%d", \$1 * 100 }' /proc/uptime)
     awk -v n=\$n -v rc=\$rc -v cs=\$((t1 - t0)) -v ife=$IFE. -v sat=$ROOT.1.4.1. \
         -v errs="\$(wc -c </tmp/walk.err)" -v basefile=/tmp/soak.baseline \
+        -v standingfile=/tmp/soak.standing \
         -f /tmp/soak_classify.awk /tmp/walk.out >>/tmp/soak.walks
     [ "\$1" = once ] && break
 done
