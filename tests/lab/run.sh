@@ -5,11 +5,13 @@
 #   tests/lab/run.sh --kernel 6.1|6.12 --agent BIN --scenario SCRIPT --out DIR
 #                    [--extra-bin BIN]... [--parts "PART..."] [--part-timeout SECS]
 #                    [--timeout SECS] [--accel auto|kvm|tcg] [--mem MB] [--verbose]
+#                    [--append "k=v ..."]
 #
 # --extra-bin: more programs for the guest's /usr/local/bin (same file name), e.g. the
 # collect_once example. --parts / --part-timeout: passed on the kernel command line as
 # lab.parts=a,b / lab.part_timeout=N for scenarios/all.sh (the part list and the time
-# limit per part).
+# limit per part). --append: more kernel command-line words, e.g. parameters a bench part
+# reads from /proc/cmdline (`lab.bench_tunnels=10000`).
 #
 # DIR gets: console.log (ttyS0: kernel + scenario stdout/stderr), results.txt (ttyS1:
 # "=== BEGIN name ===" ... "=== END name rc=N ===" sections, then "=== DONE rc=N ..."),
@@ -28,12 +30,13 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 cache=${VTI_LAB_CACHE:-$repo/.lab-cache}
 series='' agent='' scenario='' out='' timeout_s=600 accel=${VTI_LAB_ACCEL:-auto} mem=512 verbose=0
-parts='' part_timeout='' extra=()
+parts='' part_timeout='' extra=() more_append=''
 while [ $# -gt 0 ]; do
     case $1 in
         --extra-bin) extra+=(--extra-bin "$2"); shift 2 ;;
         --parts) parts=$2; shift 2 ;;
         --part-timeout) part_timeout=$2; shift 2 ;;
+        --append) more_append="$more_append $2"; shift 2 ;;
         --kernel) series=$2; shift 2 ;;
         --agent) agent=$2; shift 2 ;;
         --scenario) scenario=$2; shift 2 ;;
@@ -72,6 +75,7 @@ append="console=ttyS0 panic=-1 oops=panic rdinit=/init"
 parts=$(echo "$parts" | tr -s ' ,' ',' | sed 's/^,//; s/,$//')
 [ -z "$parts" ] || append="$append lab.parts=$parts"
 [ -z "$part_timeout" ] || append="$append lab.part_timeout=$part_timeout"
+[ -z "$more_append" ] || append="$append${more_append}"
 
 qpid=''
 # shellcheck disable=SC2317 # called from the traps

@@ -49,6 +49,14 @@ section() {
 section_begin() { LAB_SECTION=$1; echo "=== BEGIN $1 ===" >&3; }
 section_end() { printf '\n=== END %s rc=%s ===\n' "$LAB_SECTION" "${1:-0}" >&3; }
 
+# lab_param NAME DEFAULT — value of NAME=... on the kernel command line (run.sh
+# --append), else DEFAULT. For bench parts' knobs (lab.bench_tunnels=10000).
+lab_param() {
+    local v
+    v=$(tr ' ' '\n' </proc/cmdline | sed -n "s/^$1=//p" | tail -n1)
+    echo "${v:-$2}"
+}
+
 # run CMD... — log and run a command (to the console), abort the scenario on failure.
 run() {
     log "+ $*"
