@@ -9,9 +9,10 @@
 //! its data between polls). `--pipeline`: the agent's poller on top
 //! (`Poller::poll_once`: classify, alarms, snapshot, MIB index), the last
 //! snapshot kept — `vti-agentx run` without the AgentX session.
-//! `--no-mallopt`: without `agent::limit_heap_retention()`. `--trim`: glibc
-//! `malloc_trim(0)` after every poll (returns free pages inside the heap, not
-//! only at its top), to see how much of the RSS is freed-but-kept heap.
+//! `--no-mallopt`: without `agent::limit_heap_retention()`. `--trim`:
+//! `heap::release_free()` (glibc `malloc_trim(0)`) after every poll, as
+//! `vti-agentx run`'s poll loop does; without it, how much of the RSS is
+//! freed-but-kept heap.
 //! Prints no key material (the collector never keeps any).
 
 use std::sync::Arc;
@@ -63,8 +64,7 @@ async fn main() -> anyhow::Result<()> {
     let pipeline = args.iter().any(|a| a == "--pipeline");
     let trim = || {
         if args.iter().any(|a| a == "--trim") {
-            // SAFETY: malloc_trim only returns free heap pages to the kernel.
-            unsafe { libc::malloc_trim(0) };
+            vti_agentx::heap::release_free();
         }
     };
     if !args.iter().any(|a| a == "--no-mallopt") {

@@ -51,21 +51,10 @@ fn reload_of(cfg: &Config) -> Reload {
     }
 }
 
-/// Makes the allocator hand freed memory back to the kernel promptly.
-///
-/// Every poll builds a new snapshot (MBs at thousands of tunnels) while the
-/// previous one is still served, then frees the old one. glibc's default
-/// mmap threshold adapts upwards after the first such free, so later
-/// snapshots land on the heap and RSS settles near the poll-time peak
-/// instead of the live size. A fixed threshold keeps large tables in their
-/// own mappings, returned on free. Call once, before anything allocates much.
+/// Makes the allocator hand freed memory back to the kernel promptly; see
+/// [`crate::heap::limit_retention`]. Call once, before anything allocates much.
 pub fn limit_heap_retention() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only sets allocator parameters; no memory is touched.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
-        libc::mallopt(libc::M_TRIM_THRESHOLD, 256 * 1024);
-    }
+    crate::heap::limit_retention();
 }
 
 /// Runs until SIGTERM or SIGINT. `config_path` is re-read on SIGHUP.

@@ -12,6 +12,7 @@ pub mod classify;
 pub mod collect;
 pub mod config;
 pub mod gate;
+pub mod heap;
 pub mod logging;
 pub mod mib;
 pub mod model;

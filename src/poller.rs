@@ -203,6 +203,7 @@ impl<S: SampleSource + Lookups> Poller<S> {
             tokio::select! {
                 _ = ticks.tick() => {
                     let _ = self.poll_once().await;
+                    crate::heap::release_free();
                 }
                 changed = reload.changed(), if reload_open => {
                     if changed.is_err() {
