@@ -11,6 +11,9 @@ use std::time::{Instant, SystemTime};
 
 use serde::Serialize;
 
+mod algorithms;
+pub use algorithms::{AlgorithmNames, Algorithms};
+
 /// The three Linux IPsec tunnel interface kinds, which count TX errors
 /// differently (see README, "What each TX error means").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -126,11 +129,11 @@ pub struct SecurityAssociation {
     /// the outer route look-up.
     pub set_mark: Option<(u32, u32)>,
     pub if_id: Option<u32>,
-    /// Algorithm names only (e.g. "cbc(aes)"); never keys.
-    pub enc_alg: Option<String>,
-    pub auth_alg: Option<String>,
-    pub aead_alg: Option<String>,
-    pub comp_alg: Option<String>,
+    /// Algorithm names only (e.g. "cbc(aes)"); never keys. Shared between
+    /// SAs; serialized in place as `enc_alg`, `auth_alg`, `aead_alg`,
+    /// `comp_alg`.
+    #[serde(flatten)]
+    pub algorithms: Algorithms,
     /// Selector family (AF_INET 2 / AF_INET6 10, 0 = any) — vti6 carrying
     /// IPv4 needs an IPv4 selector.
     pub selector_family: u16,
