@@ -5,6 +5,7 @@ pub mod config;
 pub mod engine;
 mod glob;
 pub mod notify;
+mod window;
 
 pub use config::AlarmConfig;
 pub use engine::{AlarmEngine, Event};
