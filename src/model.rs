@@ -11,7 +11,9 @@ use std::time::{Instant, SystemTime};
 
 use serde::Serialize;
 
+mod alarm_table;
 mod algorithms;
+pub use alarm_table::{AlarmTable, AlarmTableBuilder};
 pub use algorithms::{AlgorithmNames, Algorithms};
 
 /// The three Linux IPsec tunnel interface kinds, which count TX errors
@@ -435,7 +437,7 @@ impl Categories {
 }
 
 /// vtiAlarmState.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub enum AlarmState {
     ArmedRising = 1,
@@ -513,7 +515,7 @@ pub struct Snapshot {
     pub policies: Availability<Vec<Policy>>,
     /// vtiAlarmTable, sorted by (ifindex, category); filled by the alarm
     /// engine after the snapshot is built.
-    pub alarms: Vec<AlarmRow>,
+    pub alarms: AlarmTable,
     /// Polls that failed since start (the previous snapshot stays served).
     pub poll_failures: u64,
 }

@@ -15,7 +15,10 @@ use std::time::{Duration, Instant};
 use super::config::{AlarmConfig, Threshold};
 use super::window::SampleWindow;
 use crate::classify::diagnose::selector_text;
-use crate::model::{AlarmRow, AlarmState, Cause, ErrorCategory, Snapshot, TunnelKind, TunnelRow};
+use crate::model::{
+    AlarmRow, AlarmState, AlarmTable, AlarmTableBuilder, Cause, ErrorCategory, Snapshot,
+    TunnelKind, TunnelRow,
+};
 
 /// Something worth a notification.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -105,9 +108,10 @@ impl AlarmEngine {
     }
 
     /// Feeds one snapshot; returns the events to send and the alarm table.
-    pub fn evaluate(&mut self, snap: &Snapshot) -> (Vec<Event>, Vec<AlarmRow>) {
+    pub fn evaluate(&mut self, snap: &Snapshot) -> (Vec<Event>, AlarmTable) {
         let mut events = Vec::new();
-        let mut rows = Vec::with_capacity(snap.tunnels.len() * ErrorCategory::ALL.len());
+        let mut rows =
+            AlarmTableBuilder::with_capacity(snap.tunnels.len() * ErrorCategory::ALL.len());
         let now = snap.taken_at;
         let present: std::collections::HashSet<u32> =
             snap.tunnels.iter().map(|t| t.tunnel.ifindex).collect();
@@ -138,7 +142,7 @@ impl AlarmEngine {
         // The evaluators already leave disabled kinds out (and count them
         // as suppressed); this is the last word.
         events.retain(|e| self.sends(e));
-        (events, rows)
+        (events, rows.finish())
     }
 
     /// Is this kind of notification enabled (globally and by kind)?

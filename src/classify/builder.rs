@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 
 use crate::classify::mapping::SaMapper;
 use crate::model::{
-    Availability, Categories, Cause, Diagnosis, LinkStats, SaDirection, SaRow, SaSummary, Sample,
-    SecurityAssociation, Snapshot, Tunnel, TunnelKind, TunnelRow,
+    AlarmTable, Availability, Categories, Cause, Diagnosis, LinkStats, SaDirection, SaRow,
+    SaSummary, Sample, SecurityAssociation, Snapshot, Tunnel, TunnelKind, TunnelRow,
 };
 
 /// What identifies "the same interface" across polls: a re-created interface
@@ -179,7 +179,7 @@ impl SnapshotBuilder {
             tunnels,
             sas: sa_rows,
             policies: sample.policies,
-            alarms: Vec::new(),
+            alarms: AlarmTable::default(),
             poll_failures: self.poll_failures,
         }
     }

@@ -342,7 +342,7 @@ fn alarm_table(snap: &Arc<Snapshot>, objects: &Oid) -> Table {
         ],
         rows,
         Box::new(move |row, col, ctx| {
-            let a = &snap.alarms[row];
+            let a = snap.alarms.get(row);
             Some(match col {
                 alarm_col::INTERVAL => Value::Gauge32(a.interval_secs),
                 alarm_col::RISING_THRESHOLD => Value::Gauge32(a.rising),
