@@ -48,15 +48,6 @@ struct InterfaceHistory {
     diagnosed_at: Option<Instant>,
 }
 
-/// What the history says about one interface at this poll.
-struct Counted {
-    discontinuity_at: Instant,
-    categories: Categories,
-    last_delta: Categories,
-    last_error_at: Option<Instant>,
-    diagnosis: Diagnosis,
-}
-
 /// An SA's identity in the kernel: (daddr, spi, proto) is unique.
 type SaKey = (IpAddr, u32, u8);
 
@@ -109,7 +100,10 @@ impl SaNumbering {
 
 #[derive(Default)]
 pub struct SnapshotBuilder {
-    interfaces: HashMap<u32, InterfaceHistory>,
+    /// The interfaces of the last poll, sorted by ifindex: rebuilt in
+    /// order at each poll, found by binary search (a hash map's
+    /// power-of-two capacity was ~60 % more memory at 10k tunnels).
+    interfaces: Vec<(u32, InterfaceHistory)>,
     sa_numbering: SaNumbering,
     last_xfrm_stat: Option<Vec<(String, u64)>>,
     /// xfrm_stat of the poll before the last one.
@@ -134,8 +128,6 @@ impl SnapshotBuilder {
     pub fn build(&mut self, sample: Sample, poll_interval_secs: u32) -> Snapshot {
         let now = sample.taken_at;
         let present: HashSet<u32> = sample.tunnels.iter().map(|t| t.ifindex).collect();
-        self.interfaces
-            .retain(|ifindex, _| present.contains(ifindex));
 
         let (sas, xfrm_available) = match sample.sas {
             Availability::Available(sas) => (sas, true),
@@ -143,29 +135,36 @@ impl SnapshotBuilder {
         };
         let sa_rows = self.sa_rows(&sample.tunnels, &present, sas);
 
-        let mut tunnels: Vec<TunnelRow> = sample
-            .tunnels
+        let mut sample_tunnels = sample.tunnels;
+        // In ifindex order, so the histories are rebuilt sorted.
+        sample_tunnels.sort_by_key(|t| t.ifindex);
+        // Histories of interfaces that are gone are left behind here.
+        let mut previous = std::mem::take(&mut self.interfaces).into_iter().peekable();
+        let tunnels: Vec<TunnelRow> = sample_tunnels
             .into_iter()
             .map(|tunnel| {
-                let counted = self.count(&tunnel, now);
+                while previous.next_if(|(i, _)| *i < tunnel.ifindex).is_some() {}
+                let history = previous
+                    .next_if(|(i, _)| *i == tunnel.ifindex)
+                    .map(|(_, h)| h);
+                let (mut h, last_delta) = advance(history, &tunnel, now);
                 let sa_summary = summarize(tunnel.ifindex, &sa_rows);
                 if sa_summary.outbound > 0 {
-                    if let Some(h) = self.interfaces.get_mut(&tunnel.ifindex) {
-                        h.out_sa_since_diagnosis = true;
-                    }
+                    h.out_sa_since_diagnosis = true;
                 }
-                TunnelRow {
-                    tunnel,
-                    discontinuity_at: counted.discontinuity_at,
-                    categories: counted.categories,
-                    last_delta: counted.last_delta,
-                    last_error_at: counted.last_error_at,
-                    diagnosis: counted.diagnosis,
+                let row = TunnelRow {
+                    discontinuity_at: h.discontinuity_at,
+                    categories: h.categories,
+                    last_delta,
+                    last_error_at: h.last_error_at,
+                    diagnosis: h.diagnosis.clone(),
                     sa_summary,
-                }
+                    tunnel,
+                };
+                self.interfaces.push((row.tunnel.ifindex, h));
+                row
             })
             .collect();
-        tunnels.sort_by_key(|t| t.tunnel.ifindex);
         let xfrm_stat_delta = self.xfrm_stat_delta(&sample.xfrm_stat);
 
         Snapshot {
@@ -184,56 +183,27 @@ impl SnapshotBuilder {
         }
     }
 
-    /// Advances this interface's history by one reading: detects a new
-    /// counter base (interface re-created, counters went backwards) and
-    /// accumulates the classified categories.
-    fn count(&mut self, tunnel: &Tunnel, now: Instant) -> Counted {
-        let fresh = || {
-            let categories = Categories::from_totals(&tunnel.stats);
-            InterfaceHistory {
-                identity: InterfaceIdentity {
-                    name: tunnel.name.clone(),
-                    kind: tunnel.kind,
-                },
-                discontinuity_at: now,
-                last_stats: tunnel.stats,
-                last_error_at: categories.any_error().then_some(now),
-                categories,
-                diagnosis: Diagnosis::none(),
-                last_lookup_at: None,
-                out_sa_since_diagnosis: false,
-                diagnosed_at: None,
-            }
-        };
-        let mut last_delta = Categories::default();
-        match self.interfaces.get_mut(&tunnel.ifindex) {
-            Some(h) if h.identity.is(tunnel) && !went_backwards(&h.last_stats, &tunnel.stats) => {
-                last_delta = Categories::delta(tunnel.kind, &h.last_stats, &tunnel.stats);
-                h.categories.add(&last_delta);
-                if last_delta.any_error() {
-                    h.last_error_at = Some(now);
-                }
-                h.last_stats = tunnel.stats;
-            }
-            _ => {
-                self.interfaces.insert(tunnel.ifindex, fresh());
-            }
-        }
-        let h = &self.interfaces[&tunnel.ifindex];
-        Counted {
-            discontinuity_at: h.discontinuity_at,
-            categories: h.categories,
-            last_delta,
-            last_error_at: h.last_error_at,
-            diagnosis: h.diagnosis.clone(),
-        }
+    fn history(&self, ifindex: u32) -> Option<&InterfaceHistory> {
+        let i = self
+            .interfaces
+            .binary_search_by_key(&ifindex, |(i, _)| *i)
+            .ok()?;
+        Some(&self.interfaces[i].1)
+    }
+
+    fn history_mut(&mut self, ifindex: u32) -> Option<&mut InterfaceHistory> {
+        let i = self
+            .interfaces
+            .binary_search_by_key(&ifindex, |(i, _)| *i)
+            .ok()?;
+        Some(&mut self.interfaces[i].1)
     }
 
     /// Rate limit for the per-tunnel look-ups behind a diagnosis: true (and
     /// the look-up is booked) when this tunnel was not looked at within
     /// `min_gap`.
     pub fn book_lookup(&mut self, ifindex: u32, now: Instant, min_gap: Duration) -> bool {
-        let Some(h) = self.interfaces.get_mut(&ifindex) else {
+        let Some(h) = self.history_mut(ifindex) else {
             return false;
         };
         if h.last_lookup_at
@@ -259,7 +229,7 @@ impl SnapshotBuilder {
         at: Instant,
         keep: Duration,
     ) -> Diagnosis {
-        let Some(h) = self.interfaces.get_mut(&ifindex) else {
+        let Some(h) = self.history_mut(ifindex) else {
             return diagnosis;
         };
         let recent = h
@@ -281,8 +251,7 @@ impl SnapshotBuilder {
     /// outbound SA has been attached to it since (at any poll): errors now
     /// are that expiry's aftermath, not a new fault.
     pub fn after_hard_expiry(&self, ifindex: u32) -> bool {
-        self.interfaces
-            .get(&ifindex)
+        self.history(ifindex)
             .is_some_and(|h| h.diagnosis.cause == Cause::SaHardExpired && !h.out_sa_since_diagnosis)
     }
 
@@ -352,6 +321,46 @@ fn increases(before: &[(String, u64)], now: &[(String, u64)]) -> Vec<(String, u6
             (*v > old).then(|| (name.clone(), v - old))
         })
         .collect()
+}
+
+/// Advances an interface's history by one reading: detects a new counter
+/// base (interface re-created, counters went backwards) and accumulates the
+/// classified categories. Returns the history and what moved since the last
+/// reading.
+fn advance(
+    history: Option<InterfaceHistory>,
+    tunnel: &Tunnel,
+    now: Instant,
+) -> (InterfaceHistory, Categories) {
+    match history {
+        Some(mut h) if h.identity.is(tunnel) && !went_backwards(&h.last_stats, &tunnel.stats) => {
+            let last_delta = Categories::delta(tunnel.kind, &h.last_stats, &tunnel.stats);
+            h.categories.add(&last_delta);
+            if last_delta.any_error() {
+                h.last_error_at = Some(now);
+            }
+            h.last_stats = tunnel.stats;
+            (h, last_delta)
+        }
+        _ => {
+            let categories = Categories::from_totals(&tunnel.stats);
+            let fresh = InterfaceHistory {
+                identity: InterfaceIdentity {
+                    name: tunnel.name.clone(),
+                    kind: tunnel.kind,
+                },
+                discontinuity_at: now,
+                last_stats: tunnel.stats,
+                last_error_at: categories.any_error().then_some(now),
+                categories,
+                diagnosis: Diagnosis::none(),
+                last_lookup_at: None,
+                out_sa_since_diagnosis: false,
+                diagnosed_at: None,
+            };
+            (fresh, Categories::default())
+        }
+    }
 }
 
 /// Any counter lower than last time means the kernel started over.
