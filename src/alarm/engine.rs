@@ -117,6 +117,9 @@ impl AlarmEngine {
             snap.tunnels.iter().map(|t| t.tunnel.ifindex).collect();
         // Alarms of tunnels that are gone are left behind here.
         let mut previous = std::mem::take(&mut self.categories);
+        // Room for every category of every tunnel; trimmed below. Growing
+        // by doubling instead left up to half of it unused.
+        self.categories = Vec::with_capacity(snap.tunnels.len() * ErrorCategory::ALL.len());
         self.sas.retain(|ifindex, _| present.contains(ifindex));
         // Polls are never exactly an interval apart; half a poll of slack
         // when picking a window's baseline keeps the window at a whole
@@ -139,6 +142,7 @@ impl AlarmEngine {
         }
         // Already sorted when the snapshot's tunnels are (they are).
         self.categories.sort_unstable_by_key(|(key, _)| *key);
+        self.categories.shrink_to_fit();
         // The evaluators already leave disabled kinds out (and count them
         // as suppressed); this is the last word.
         events.retain(|e| self.sends(e));

@@ -140,6 +140,7 @@ impl SnapshotBuilder {
         sample_tunnels.sort_by_key(|t| t.ifindex);
         // Histories of interfaces that are gone are left behind here.
         let mut previous = std::mem::take(&mut self.interfaces).into_iter().peekable();
+        self.interfaces = Vec::with_capacity(sample_tunnels.len());
         let tunnels: Vec<TunnelRow> = sample_tunnels
             .into_iter()
             .map(|tunnel| {
