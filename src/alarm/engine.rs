@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use super::config::{AlarmConfig, Threshold};
+use super::stamp::Stamp;
 use super::window::SampleWindow;
 use crate::classify::diagnose::selector_text;
 use crate::model::{
@@ -52,16 +53,16 @@ pub enum Event {
 
 struct CategoryAlarm {
     /// The interface's counter base; a new one restarts the alarm.
-    discontinuity_at: Instant,
+    discontinuity_at: Stamp,
     /// (time, cumulative category value), oldest first.
     samples: SampleWindow,
     state: Option<AlarmState>,
     last_delta: u64,
     /// The last notification sent: the hold-down runs from here.
-    last_sent_at: Option<Instant>,
+    last_sent_at: Option<Stamp>,
     /// The last threshold crossing, notified or suppressed
     /// (vtiAlarmLastEventTime).
-    last_crossing_at: Option<Instant>,
+    last_crossing_at: Option<Stamp>,
     sent: u64,
     suppressed: u64,
     /// A held-back crossing already counted as suppressed.
@@ -230,7 +231,7 @@ impl AlarmEngine {
         let enables = self.config.notifications;
         let notify_rising = self.config.enabled && enables.tx_error_rising;
         let notify_falling = self.config.enabled && enables.tx_error_falling;
-        if alarm.discontinuity_at != row.discontinuity_at {
+        if alarm.discontinuity_at != Stamp::from(row.discontinuity_at) {
             *alarm = CategoryAlarm::new(row.discontinuity_at);
         }
         let mut out = AlarmRow {
@@ -241,7 +242,7 @@ impl AlarmEngine {
             falling: threshold.falling,
             state: AlarmState::Disabled,
             last_delta: 0,
-            last_event_at: alarm.last_crossing_at,
+            last_event_at: alarm.last_crossing_at.map(Stamp::instant),
             sent: alarm.sent,
             suppressed: alarm.suppressed,
         };
@@ -284,7 +285,7 @@ impl AlarmEngine {
             Some(is_rising) => {
                 let held = alarm
                     .last_sent_at
-                    .is_some_and(|at| now.saturating_duration_since(at) < hold_down);
+                    .is_some_and(|at| now.saturating_duration_since(at.instant()) < hold_down);
                 let enabled = if is_rising {
                     notify_rising
                 } else {
@@ -293,7 +294,7 @@ impl AlarmEngine {
                 if held {
                     if !alarm.held {
                         alarm.suppressed += 1;
-                        alarm.last_crossing_at = Some(now);
+                        alarm.last_crossing_at = Some(now.into());
                         alarm.held = true;
                     }
                     // Keep the old state: the crossing is reported once the
@@ -307,7 +308,7 @@ impl AlarmEngine {
                     } else {
                         AlarmState::ArmedRising
                     });
-                    alarm.last_crossing_at = Some(now);
+                    alarm.last_crossing_at = Some(now.into());
                     alarm.suppressed += 1;
                 } else {
                     alarm.held = false;
@@ -316,8 +317,8 @@ impl AlarmEngine {
                     } else {
                         AlarmState::ArmedRising
                     });
-                    alarm.last_sent_at = Some(now);
-                    alarm.last_crossing_at = Some(now);
+                    alarm.last_sent_at = Some(now.into());
+                    alarm.last_crossing_at = Some(now.into());
                     alarm.sent += 1;
                     events.push(Event::TxError {
                         rising: is_rising,
@@ -339,7 +340,7 @@ impl AlarmEngine {
         }
         out.state = alarm.state.unwrap_or(AlarmState::ArmedRising);
         out.last_delta = delta;
-        out.last_event_at = alarm.last_crossing_at;
+        out.last_event_at = alarm.last_crossing_at.map(Stamp::instant);
         out.sent = alarm.sent;
         out.suppressed = alarm.suppressed;
         out
@@ -468,7 +469,7 @@ fn sa_down_text(row: &TunnelRow) -> String {
 impl CategoryAlarm {
     fn new(discontinuity_at: Instant) -> Self {
         CategoryAlarm {
-            discontinuity_at,
+            discontinuity_at: discontinuity_at.into(),
             samples: SampleWindow::default(),
             state: None,
             last_delta: 0,
@@ -505,12 +506,12 @@ impl CategoryAlarm {
         // tunnels); with it, two. Same deltas (`tests::collapsed_samples_*`).
         let n = self.samples.len();
         if n >= 2 && self.samples.get(n - 1).1 == value && self.samples.get(n - 2).1 == value {
-            self.samples.touch_newest(now);
+            self.samples.touch_newest(now.into());
         } else {
-            self.samples.push_back((now, value));
+            self.samples.push_back((now.into(), value));
         }
         while self.samples.len() > 2
-            && now.saturating_duration_since(self.samples.get(1).0) >= reach
+            && now.saturating_duration_since(self.samples.get(1).0.instant()) >= reach
         {
             self.samples.pop_front();
         }

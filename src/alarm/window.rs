@@ -11,7 +11,10 @@
 use std::collections::VecDeque;
 use std::time::Instant;
 
-pub type Sample = (Instant, u64);
+use super::stamp::Stamp;
+
+/// (time, cumulative value).
+pub type Sample = (Stamp, u64);
 
 pub enum SampleWindow {
     /// `len` (0..=2) samples in `items`.
@@ -24,7 +27,7 @@ impl Default for SampleWindow {
     fn default() -> Self {
         SampleWindow::Inline {
             len: 0,
-            items: [(Instant::now(), 0); 2],
+            items: [(Stamp::from(Instant::now()), 0); 2],
         }
     }
 }
@@ -49,7 +52,7 @@ impl SampleWindow {
     }
 
     /// Moves the newest sample's time to `at` (the value stood still).
-    pub fn touch_newest(&mut self, at: Instant) {
+    pub fn touch_newest(&mut self, at: Stamp) {
         match self {
             SampleWindow::Inline { len, items } => {
                 assert!(*len > 0, "no sample to touch");
@@ -90,7 +93,7 @@ impl SampleWindow {
             SampleWindow::Spilled(samples) => {
                 samples.pop_front();
                 if samples.len() <= 2 {
-                    let mut items = [(Instant::now(), 0); 2];
+                    let mut items = [samples[0]; 2];
                     for (slot, sample) in items.iter_mut().zip(samples.iter()) {
                         *slot = *sample;
                     }
@@ -116,7 +119,7 @@ mod tests {
     #[test]
     fn spills_past_two_and_returns_inline() {
         let t0 = Instant::now();
-        let at = |s: u64| (t0 + Duration::from_secs(s), s);
+        let at = |s: u64| (Stamp::from(t0 + Duration::from_secs(s)), s);
         let mut w = SampleWindow::default();
         for s in 0..5 {
             w.push_back(at(s));
@@ -128,6 +131,7 @@ mod tests {
         w.pop_front();
         assert!(matches!(w, SampleWindow::Inline { len: 2, .. }));
         assert_eq!((w.get(0), w.get(1)), (at(3), at(4)));
+        let t0 = Stamp::from(t0);
         w.touch_newest(t0);
         assert_eq!(w.get(1), (t0, 4));
         w.pop_front();
