@@ -198,10 +198,11 @@ impl Fixture {
                     mark: key.map(|k| (k, 0xffff_ffff)),
                     set_mark: None,
                     if_id: t.if_id,
-                    enc_alg: Some("rfc4106(gcm(aes))".into()),
-                    auth_alg: None,
-                    aead_alg: None,
-                    comp_alg: None,
+                    algorithms: AlgorithmNames {
+                        enc_alg: Some("rfc4106(gcm(aes))".into()),
+                        ..AlgorithmNames::default()
+                    }
+                    .intern(),
                     selector_family: 0,
                     lifetime: SaLifetime {
                         soft_byte_limit: u64::MAX,

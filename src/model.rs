@@ -11,6 +11,11 @@ use std::time::{Instant, SystemTime};
 
 use serde::Serialize;
 
+mod alarm_table;
+mod algorithms;
+pub use alarm_table::{AlarmTable, AlarmTableBuilder};
+pub use algorithms::{AlgorithmNames, Algorithms};
+
 /// The three Linux IPsec tunnel interface kinds, which count TX errors
 /// differently (see README, "What each TX error means").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -126,11 +131,11 @@ pub struct SecurityAssociation {
     /// the outer route look-up.
     pub set_mark: Option<(u32, u32)>,
     pub if_id: Option<u32>,
-    /// Algorithm names only (e.g. "cbc(aes)"); never keys.
-    pub enc_alg: Option<String>,
-    pub auth_alg: Option<String>,
-    pub aead_alg: Option<String>,
-    pub comp_alg: Option<String>,
+    /// Algorithm names only (e.g. "cbc(aes)"); never keys. Shared between
+    /// SAs; serialized in place as `enc_alg`, `auth_alg`, `aead_alg`,
+    /// `comp_alg`.
+    #[serde(flatten)]
+    pub algorithms: Algorithms,
     /// Selector family (AF_INET 2 / AF_INET6 10, 0 = any) — vti6 carrying
     /// IPv4 needs an IPv4 selector.
     pub selector_family: u16,
@@ -432,7 +437,7 @@ impl Categories {
 }
 
 /// vtiAlarmState.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub enum AlarmState {
     ArmedRising = 1,
@@ -510,7 +515,7 @@ pub struct Snapshot {
     pub policies: Availability<Vec<Policy>>,
     /// vtiAlarmTable, sorted by (ifindex, category); filled by the alarm
     /// engine after the snapshot is built.
-    pub alarms: Vec<AlarmRow>,
+    pub alarms: AlarmTable,
     /// Polls that failed since start (the previous snapshot stays served).
     pub poll_failures: u64,
 }

@@ -159,10 +159,15 @@ fn sa_line(out: &mut String, row: &SaRow) {
         SaDirection::In => "in ",
         SaDirection::Out => "out",
     };
-    let algs: Vec<&str> = [&sa.enc_alg, &sa.aead_alg, &sa.auth_alg, &sa.comp_alg]
-        .into_iter()
-        .filter_map(|a| a.as_deref())
-        .collect();
+    let algs: Vec<&str> = [
+        &sa.algorithms.enc_alg,
+        &sa.algorithms.aead_alg,
+        &sa.algorithms.auth_alg,
+        &sa.algorithms.comp_alg,
+    ]
+    .into_iter()
+    .filter_map(|a| a.as_deref())
+    .collect();
     let _ = writeln!(
         out,
         "    SA {dir} spi 0x{:08x} {} -> {} proto {} reqid {} [{}] {} bytes, {} packets, oseq {}",

@@ -9,12 +9,17 @@
 //! if it still holds, so a flapping tunnel cannot storm and the last event
 //! sent always matches the current state.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use super::config::AlarmConfig;
+use super::config::{AlarmConfig, Threshold};
+use super::stamp::Stamp;
+use super::window::SampleWindow;
 use crate::classify::diagnose::selector_text;
-use crate::model::{AlarmRow, AlarmState, Cause, ErrorCategory, Snapshot, TunnelKind, TunnelRow};
+use crate::model::{
+    AlarmRow, AlarmState, AlarmTable, AlarmTableBuilder, Cause, ErrorCategory, Snapshot,
+    TunnelKind, TunnelRow,
+};
 
 /// Something worth a notification.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -48,16 +53,16 @@ pub enum Event {
 
 struct CategoryAlarm {
     /// The interface's counter base; a new one restarts the alarm.
-    discontinuity_at: Instant,
+    discontinuity_at: Stamp,
     /// (time, cumulative category value), oldest first.
-    samples: VecDeque<(Instant, u64)>,
+    samples: SampleWindow,
     state: Option<AlarmState>,
     last_delta: u64,
     /// The last notification sent: the hold-down runs from here.
-    last_sent_at: Option<Instant>,
+    last_sent_at: Option<Stamp>,
     /// The last threshold crossing, notified or suppressed
     /// (vtiAlarmLastEventTime).
-    last_crossing_at: Option<Instant>,
+    last_crossing_at: Option<Stamp>,
     sent: u64,
     suppressed: u64,
     /// A held-back crossing already counted as suppressed.
@@ -76,7 +81,11 @@ struct SaAlarm {
 
 pub struct AlarmEngine {
     config: AlarmConfig,
-    categories: HashMap<(u32, ErrorCategory), CategoryAlarm>,
+    /// Sorted by (tunnel, category); only categories that were ever
+    /// enabled and measurable. A sorted array, rebuilt at each evaluation,
+    /// rather than a hash map: at 10k tunnels the map's power-of-two
+    /// capacity held ~65k buckets for ~50k alarms.
+    categories: Vec<(CategoryKey, CategoryAlarm)>,
     sas: HashMap<u32, SaAlarm>,
 }
 
@@ -84,7 +93,7 @@ impl AlarmEngine {
     pub fn new(config: AlarmConfig) -> Self {
         AlarmEngine {
             config,
-            categories: HashMap::new(),
+            categories: Vec::new(),
             sas: HashMap::new(),
         }
     }
@@ -100,14 +109,18 @@ impl AlarmEngine {
     }
 
     /// Feeds one snapshot; returns the events to send and the alarm table.
-    pub fn evaluate(&mut self, snap: &Snapshot) -> (Vec<Event>, Vec<AlarmRow>) {
+    pub fn evaluate(&mut self, snap: &Snapshot) -> (Vec<Event>, AlarmTable) {
         let mut events = Vec::new();
-        let mut rows = Vec::new();
+        let mut rows =
+            AlarmTableBuilder::with_capacity(snap.tunnels.len() * ErrorCategory::ALL.len());
         let now = snap.taken_at;
         let present: std::collections::HashSet<u32> =
             snap.tunnels.iter().map(|t| t.tunnel.ifindex).collect();
-        self.categories
-            .retain(|(ifindex, _), _| present.contains(ifindex));
+        // Alarms of tunnels that are gone are left behind here.
+        let mut previous = std::mem::take(&mut self.categories);
+        // Room for every category of every tunnel; trimmed below. Growing
+        // by doubling instead left up to half of it unused.
+        self.categories = Vec::with_capacity(snap.tunnels.len() * ErrorCategory::ALL.len());
         self.sas.retain(|ifindex, _| present.contains(ifindex));
         // Polls are never exactly an interval apart; half a poll of slack
         // when picking a window's baseline keeps the window at a whole
@@ -115,16 +128,26 @@ impl AlarmEngine {
         let slack = Duration::from_secs(u64::from(snap.poll_interval_secs)) / 2;
         for row in &snap.tunnels {
             for category in ErrorCategory::ALL {
-                rows.push(self.evaluate_category(row, category, now, slack, &mut events));
+                let key = (row.tunnel.ifindex, category);
+                let alarm = take_alarm(&mut previous, key, now);
+                let (served, kept) =
+                    self.evaluate_category(row, category, alarm, now, slack, &mut events);
+                rows.push(served);
+                if let Some(kept) = kept {
+                    self.categories.push((key, kept));
+                }
             }
             if snap.xfrm_available {
                 self.evaluate_sa(row, snap, now, &mut events);
             }
         }
+        // Already sorted when the snapshot's tunnels are (they are).
+        self.categories.sort_unstable_by_key(|(key, _)| *key);
+        self.categories.shrink_to_fit();
         // The evaluators already leave disabled kinds out (and count them
         // as suppressed); this is the last word.
         events.retain(|e| self.sends(e));
-        (events, rows)
+        (events, rows.finish())
     }
 
     /// Is this kind of notification enabled (globally and by kind)?
@@ -144,27 +167,25 @@ impl AlarmEngine {
         Duration::from_secs(self.config.hold_down_secs)
     }
 
+    /// The served row, and the alarm's state to keep (`None`: nothing worth
+    /// keeping).
     fn evaluate_category(
-        &mut self,
+        &self,
         row: &TunnelRow,
         category: ErrorCategory,
+        alarm: Option<CategoryAlarm>,
         now: Instant,
         slack: Duration,
         events: &mut Vec<Event>,
-    ) -> AlarmRow {
+    ) -> (AlarmRow, Option<CategoryAlarm>) {
         let t = &row.tunnel;
         let threshold = self.config.threshold(&t.name, category);
-        let measurable = match category {
-            ErrorCategory::Dropped => true,
-            ErrorCategory::UnderlayDrops => t.kind != TunnelKind::Xfrm,
-            _ => t.error_counters_valid,
-        };
-        let key = (t.ifindex, category);
-        if (!threshold.enabled || !measurable) && !self.categories.contains_key(&key) {
+        let measurable = is_measurable(t, category);
+        if (!threshold.enabled || !measurable) && alarm.is_none() {
             // What a fresh alarm would report; keeping one per disabled
             // category (`dropped` by default) cost a sixth of the engine's
             // memory for nothing.
-            return AlarmRow {
+            let served = AlarmRow {
                 ifindex: t.ifindex,
                 category,
                 interval_secs: threshold.interval_secs,
@@ -176,17 +197,41 @@ impl AlarmEngine {
                 sent: 0,
                 suppressed: 0,
             };
+            return (served, None);
         }
+        let mut alarm = alarm.unwrap_or_else(|| CategoryAlarm::new(row.discontinuity_at));
+        let subject = Subject {
+            row,
+            category,
+            threshold,
+            measurable,
+        };
+        let served = self.step(subject, &mut alarm, now, slack, events);
+        (served, Some(alarm))
+    }
+
+    /// Advances one existing alarm by one snapshot.
+    fn step(
+        &self,
+        subject: Subject,
+        alarm: &mut CategoryAlarm,
+        now: Instant,
+        slack: Duration,
+        events: &mut Vec<Event>,
+    ) -> AlarmRow {
+        let Subject {
+            row,
+            category,
+            threshold,
+            measurable,
+        } = subject;
+        let t = &row.tunnel;
         let hold_down = self.hold_down();
         let startup = self.config.startup;
         let enables = self.config.notifications;
         let notify_rising = self.config.enabled && enables.tx_error_rising;
         let notify_falling = self.config.enabled && enables.tx_error_falling;
-        let alarm = self
-            .categories
-            .entry(key)
-            .or_insert_with(|| CategoryAlarm::new(row.discontinuity_at));
-        if alarm.discontinuity_at != row.discontinuity_at {
+        if alarm.discontinuity_at != Stamp::from(row.discontinuity_at) {
             *alarm = CategoryAlarm::new(row.discontinuity_at);
         }
         let mut out = AlarmRow {
@@ -197,7 +242,7 @@ impl AlarmEngine {
             falling: threshold.falling,
             state: AlarmState::Disabled,
             last_delta: 0,
-            last_event_at: alarm.last_crossing_at,
+            last_event_at: alarm.last_crossing_at.map(Stamp::instant),
             sent: alarm.sent,
             suppressed: alarm.suppressed,
         };
@@ -240,7 +285,7 @@ impl AlarmEngine {
             Some(is_rising) => {
                 let held = alarm
                     .last_sent_at
-                    .is_some_and(|at| now.saturating_duration_since(at) < hold_down);
+                    .is_some_and(|at| now.saturating_duration_since(at.instant()) < hold_down);
                 let enabled = if is_rising {
                     notify_rising
                 } else {
@@ -249,7 +294,7 @@ impl AlarmEngine {
                 if held {
                     if !alarm.held {
                         alarm.suppressed += 1;
-                        alarm.last_crossing_at = Some(now);
+                        alarm.last_crossing_at = Some(now.into());
                         alarm.held = true;
                     }
                     // Keep the old state: the crossing is reported once the
@@ -263,7 +308,7 @@ impl AlarmEngine {
                     } else {
                         AlarmState::ArmedRising
                     });
-                    alarm.last_crossing_at = Some(now);
+                    alarm.last_crossing_at = Some(now.into());
                     alarm.suppressed += 1;
                 } else {
                     alarm.held = false;
@@ -272,8 +317,8 @@ impl AlarmEngine {
                     } else {
                         AlarmState::ArmedRising
                     });
-                    alarm.last_sent_at = Some(now);
-                    alarm.last_crossing_at = Some(now);
+                    alarm.last_sent_at = Some(now.into());
+                    alarm.last_crossing_at = Some(now.into());
                     alarm.sent += 1;
                     events.push(Event::TxError {
                         rising: is_rising,
@@ -295,7 +340,7 @@ impl AlarmEngine {
         }
         out.state = alarm.state.unwrap_or(AlarmState::ArmedRising);
         out.last_delta = delta;
-        out.last_event_at = alarm.last_crossing_at;
+        out.last_event_at = alarm.last_crossing_at.map(Stamp::instant);
         out.sent = alarm.sent;
         out.suppressed = alarm.suppressed;
         out
@@ -375,6 +420,40 @@ impl AlarmEngine {
     }
 }
 
+/// (tunnel ifindex, category).
+type CategoryKey = (u32, ErrorCategory);
+
+/// What one alarm is evaluated against.
+struct Subject<'a> {
+    row: &'a TunnelRow,
+    category: ErrorCategory,
+    threshold: Threshold,
+    measurable: bool,
+}
+
+/// The alarm kept for `key` at the last evaluation, if any, taken out of
+/// `previous` (sorted by key; the hole left is a fresh alarm no one reads).
+fn take_alarm(
+    previous: &mut [(CategoryKey, CategoryAlarm)],
+    key: CategoryKey,
+    now: Instant,
+) -> Option<CategoryAlarm> {
+    let i = previous.binary_search_by_key(&key, |(k, _)| *k).ok()?;
+    Some(std::mem::replace(
+        &mut previous[i].1,
+        CategoryAlarm::new(now),
+    ))
+}
+
+/// Whether the kernel counts `category` on this tunnel at all.
+fn is_measurable(t: &crate::model::Tunnel, category: ErrorCategory) -> bool {
+    match category {
+        ErrorCategory::Dropped => true,
+        ErrorCategory::UnderlayDrops => t.kind != TunnelKind::Xfrm,
+        _ => t.error_counters_valid,
+    }
+}
+
 /// What vtiSaDown says: the diagnosis when it is about this very SA, else
 /// (no packet has failed yet, or an older cause) the plain fact.
 fn sa_down_text(row: &TunnelRow) -> String {
@@ -390,9 +469,8 @@ fn sa_down_text(row: &TunnelRow) -> String {
 impl CategoryAlarm {
     fn new(discontinuity_at: Instant) -> Self {
         CategoryAlarm {
-            discontinuity_at,
-            // A quiet alarm keeps two samples (see `delta`).
-            samples: VecDeque::with_capacity(2),
+            discontinuity_at: discontinuity_at.into(),
+            samples: SampleWindow::default(),
             state: None,
             last_delta: 0,
             last_sent_at: None,
@@ -427,18 +505,20 @@ impl CategoryAlarm {
         // this every quiet alarm held interval/poll samples (tens of MB at 10k
         // tunnels); with it, two. Same deltas (`tests::collapsed_samples_*`).
         let n = self.samples.len();
-        if n >= 2 && self.samples[n - 1].1 == value && self.samples[n - 2].1 == value {
-            self.samples[n - 1].0 = now;
+        if n >= 2 && self.samples.get(n - 1).1 == value && self.samples.get(n - 2).1 == value {
+            self.samples.touch_newest(now.into());
         } else {
-            self.samples.push_back((now, value));
+            self.samples.push_back((now.into(), value));
         }
-        while self.samples.len() > 2 && now.saturating_duration_since(self.samples[1].0) >= reach {
+        while self.samples.len() > 2
+            && now.saturating_duration_since(self.samples.get(1).0.instant()) >= reach
+        {
             self.samples.pop_front();
         }
         if self.samples.len() < 2 {
             return None;
         }
-        let (_, base) = self.samples[0];
+        let (_, base) = self.samples.get(0);
         Some(value.saturating_sub(base))
     }
 }

@@ -5,6 +5,8 @@ pub mod config;
 pub mod engine;
 mod glob;
 pub mod notify;
+mod stamp;
+mod window;
 
 pub use config::AlarmConfig;
 pub use engine::{AlarmEngine, Event};

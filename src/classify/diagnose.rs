@@ -492,7 +492,11 @@ fn esp_inner_mtu(sa: &SecurityAssociation, path_mtu: u32) -> u32 {
 /// (IV bytes, cipher block rounded up to 4, ICV bytes) of an ESP SA, by name.
 fn esp_sizes(sa: &SecurityAssociation) -> (u32, u32, u32) {
     let name = |a: &Option<String>| a.as_deref().unwrap_or("").to_string();
-    let (enc, aead, auth) = (name(&sa.enc_alg), name(&sa.aead_alg), name(&sa.auth_alg));
+    let (enc, aead, auth) = (
+        name(&sa.algorithms.enc_alg),
+        name(&sa.algorithms.aead_alg),
+        name(&sa.algorithms.auth_alg),
+    );
     if !aead.is_empty() {
         // rfc4106(gcm), rfc4309(ccm), rfc7539esp(chacha20,poly1305), rfc4543:
         // 8-byte IV, no block alignment beyond 4.
@@ -526,11 +530,15 @@ fn esp_sizes(sa: &SecurityAssociation) -> (u32, u32, u32) {
 
 /// "cbc(aes)+hmac(sha256)" for the diagnosis text.
 fn algorithms(sa: &SecurityAssociation) -> String {
-    [&sa.aead_alg, &sa.enc_alg, &sa.auth_alg]
-        .iter()
-        .filter_map(|a| a.as_deref())
-        .collect::<Vec<_>>()
-        .join("+")
+    [
+        &sa.algorithms.aead_alg,
+        &sa.algorithms.enc_alg,
+        &sa.algorithms.auth_alg,
+    ]
+    .iter()
+    .filter_map(|a| a.as_deref())
+    .collect::<Vec<_>>()
+    .join("+")
 }
 
 /// SAs the tunnel's outbound packets can use.

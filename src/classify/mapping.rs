@@ -295,7 +295,8 @@ pub fn tunnel_policies(tunnel: &Tunnel, policies: &[Policy]) -> TunnelPolicies {
 mod tests {
     use super::*;
     use crate::model::{
-        LinkStats, OperStatus, PolicyAction, SaCurrent, SaLifetime, SaReplay, SaStats,
+        AlgorithmNames, LinkStats, OperStatus, PolicyAction, SaCurrent, SaLifetime, SaReplay,
+        SaStats,
     };
 
     fn ip(s: &str) -> IpAddr {
@@ -361,10 +362,12 @@ mod tests {
             mark,
             set_mark: None,
             if_id: None,
-            enc_alg: Some("cbc(aes)".into()),
-            auth_alg: Some("hmac(sha256)".into()),
-            aead_alg: None,
-            comp_alg: None,
+            algorithms: AlgorithmNames {
+                enc_alg: Some("cbc(aes)".into()),
+                auth_alg: Some("hmac(sha256)".into()),
+                ..AlgorithmNames::default()
+            }
+            .intern(),
             selector_family: 0,
             lifetime: SaLifetime::default(),
             current: SaCurrent::default(),

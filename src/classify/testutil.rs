@@ -50,10 +50,12 @@ pub fn sa(spi: u32, src: &str, dst: &str, direction: SaDirection) -> SecurityAss
         mark: None,
         set_mark: None,
         if_id: None,
-        enc_alg: Some("cbc(aes)".into()),
-        auth_alg: Some("hmac(sha256)".into()),
-        aead_alg: None,
-        comp_alg: None,
+        algorithms: AlgorithmNames {
+            enc_alg: Some("cbc(aes)".into()),
+            auth_alg: Some("hmac(sha256)".into()),
+            ..AlgorithmNames::default()
+        }
+        .intern(),
         selector_family: 0,
         lifetime: SaLifetime {
             soft_byte_limit: u64::MAX,

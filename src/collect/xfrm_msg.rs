@@ -31,8 +31,8 @@ use netlink_packet_xfrm::{
 };
 
 use crate::model::{
-    Policy, PolicyAction, PolicyDirection, PolicyTemplate, SaCurrent, SaDirection, SaLifetime,
-    SaReplay, SaStats, SecurityAssociation,
+    AlgorithmNames, Algorithms, Policy, PolicyAction, PolicyDirection, PolicyTemplate, SaCurrent,
+    SaDirection, SaLifetime, SaReplay, SaStats, SecurityAssociation,
 };
 
 /// `XFRMA_SA_DIR` (Linux 6.10+, `__u8`); not in netlink-packet-xfrm 0.5.
@@ -223,10 +223,7 @@ pub fn parse_sa(payload: &[u8]) -> Result<DumpedSa, String> {
         mark: None,
         set_mark: None,
         if_id: None,
-        enc_alg: None,
-        auth_alg: None,
-        aead_alg: None,
-        comp_alg: None,
+        algorithms: Algorithms::default(),
         selector_family: info.selector.family,
         lifetime: SaLifetime {
             soft_byte_limit: cfg.soft_byte_limit,
@@ -259,16 +256,17 @@ pub fn parse_sa(payload: &[u8]) -> Result<DumpedSa, String> {
     let mut kernel_direction = None;
     let mut set_mark_value = None;
     let mut set_mark_mask = None;
+    let mut names = AlgorithmNames::default();
     let mut auth = None;
     let mut auth_trunc = None;
     for nla in attributes(payload, XFRM_USER_SA_INFO_LEN) {
         let value = nla.value();
         match nla.kind() {
-            XFRMA_ALG_CRYPT => sa.enc_alg = alg_name(value),
+            XFRMA_ALG_CRYPT => names.enc_alg = alg_name(value),
             XFRMA_ALG_AUTH => auth = alg_name(value),
             XFRMA_ALG_AUTH_TRUNC => auth_trunc = alg_name(value),
-            XFRMA_ALG_AEAD => sa.aead_alg = alg_name(value),
-            XFRMA_ALG_COMP => sa.comp_alg = alg_name(value),
+            XFRMA_ALG_AEAD => names.aead_alg = alg_name(value),
+            XFRMA_ALG_COMP => names.comp_alg = alg_name(value),
             XFRMA_MARK => sa.mark = Mark::parse(value).ok().map(|m| (m.value, m.mask)),
             XFRMA_SET_MARK => set_mark_value = ne_u32(value, 0),
             XFRMA_SET_MARK_MASK => set_mark_mask = ne_u32(value, 0),
@@ -302,7 +300,8 @@ pub fn parse_sa(payload: &[u8]) -> Result<DumpedSa, String> {
         }
     }
     // The kernel sends the truncated form and, for old tools, the plain one.
-    sa.auth_alg = auth_trunc.or(auth);
+    names.auth_alg = auth_trunc.or(auth);
+    sa.algorithms = names.intern();
     // Without XFRMA_SET_MARK_MASK the kernel uses an all-ones mask.
     sa.set_mark = set_mark_value.map(|v| (v, set_mark_mask.unwrap_or(u32::MAX)));
     Ok(DumpedSa {
@@ -477,10 +476,13 @@ pub(crate) mod tests {
             panic!("not an SA");
         };
         let sa = &dumped.sa;
-        assert_eq!(sa.enc_alg.as_deref(), Some("cbc(aes)"));
-        assert_eq!(sa.auth_alg.as_deref(), Some("hmac(sha256)"));
+        assert_eq!(sa.algorithms.enc_alg.as_deref(), Some("cbc(aes)"));
+        assert_eq!(sa.algorithms.auth_alg.as_deref(), Some("hmac(sha256)"));
         assert_eq!(
-            (sa.aead_alg.as_deref(), sa.comp_alg.as_deref()),
+            (
+                sa.algorithms.aead_alg.as_deref(),
+                sa.algorithms.comp_alg.as_deref()
+            ),
             (None, None)
         );
         assert_eq!(sa.spi, 0x1000_0001);
@@ -554,8 +556,11 @@ pub(crate) mod tests {
             panic!()
         };
         assert_eq!(d.sa.dst, "2001:db8::2".parse::<IpAddr>().unwrap());
-        assert_eq!(d.sa.aead_alg.as_deref(), Some("rfc4106(gcm(aes))"));
-        assert_eq!(d.sa.comp_alg.as_deref(), Some("deflate"));
+        assert_eq!(
+            d.sa.algorithms.aead_alg.as_deref(),
+            Some("rfc4106(gcm(aes))")
+        );
+        assert_eq!(d.sa.algorithms.comp_alg.as_deref(), Some("deflate"));
         assert_eq!(d.sa.if_id, Some(0x42));
         assert_eq!(
             d.sa.replay,
@@ -583,7 +588,7 @@ pub(crate) mod tests {
             panic!()
         };
         assert_eq!(d.sa.spi, 0);
-        assert_eq!(d.sa.enc_alg, None);
+        assert_eq!(d.sa.algorithms.enc_alg, None);
         let local: IpAddr = "10.0.0.1".parse().unwrap();
         let sa = d.clone().resolve(|a| *a == local);
         assert_eq!(sa.direction, SaDirection::Out);
@@ -628,7 +633,11 @@ pub(crate) mod tests {
             panic!()
         };
         assert_eq!(
-            (d.sa.enc_alg, d.sa.mark, d.kernel_direction),
+            (
+                d.sa.algorithms.enc_alg.clone(),
+                d.sa.mark,
+                d.kernel_direction
+            ),
             (None, None, None)
         );
         assert!(matches!(

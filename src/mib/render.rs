@@ -283,13 +283,14 @@ fn sa_cell(sa: &crate::model::SecurityAssociation, col: u32, ctx: &RenderCtx) ->
         // The cipher; for AEAD SAs the AEAD algorithm, for IPComp the
         // compression algorithm.
         sa_col::ENC_ALG => Some(Value::text(
-            sa.enc_alg
+            sa.algorithms
+                .enc_alg
                 .as_deref()
-                .or(sa.aead_alg.as_deref())
-                .or(sa.comp_alg.as_deref())
+                .or(sa.algorithms.aead_alg.as_deref())
+                .or(sa.algorithms.comp_alg.as_deref())
                 .unwrap_or(""),
         )),
-        sa_col::AUTH_ALG => Some(Value::text(sa.auth_alg.as_deref().unwrap_or(""))),
+        sa_col::AUTH_ALG => Some(Value::text(sa.algorithms.auth_alg.as_deref().unwrap_or(""))),
         sa_col::AGE => Some(Value::Gauge32(
             unix_now(ctx)
                 .saturating_sub(sa.current.add_time)
@@ -341,7 +342,7 @@ fn alarm_table(snap: &Arc<Snapshot>, objects: &Oid) -> Table {
         ],
         rows,
         Box::new(move |row, col, ctx| {
-            let a = &snap.alarms[row];
+            let a = snap.alarms.get(row);
             Some(match col {
                 alarm_col::INTERVAL => Value::Gauge32(a.interval_secs),
                 alarm_col::RISING_THRESHOLD => Value::Gauge32(a.rising),
@@ -416,7 +417,7 @@ mod tests {
     use super::*;
     use crate::classify::testutil::{sa, xfrm_tunnel};
     use crate::mib::clock::MasterClock;
-    use crate::model::{Categories, Diagnosis, SaSummary};
+    use crate::model::{AlgorithmNames, Categories, Diagnosis, SaSummary};
     use std::time::Instant;
 
     fn row(t: crate::model::Tunnel) -> TunnelRow {
@@ -464,21 +465,26 @@ mod tests {
         for col in [sa_col::MARK, sa_col::MARK_MASK, sa_col::IF_ID] {
             assert_eq!(sa_cell(&s, col, &ctx), Some(Value::Gauge32(0)));
         }
-        s.enc_alg = None;
-        s.auth_alg = None;
-        s.aead_alg = Some("rfc4106(gcm(aes))".into());
+        s.algorithms = AlgorithmNames {
+            aead_alg: Some("rfc4106(gcm(aes))".into()),
+            ..AlgorithmNames::default()
+        }
+        .intern();
         assert_eq!(
             sa_cell(&s, sa_col::ENC_ALG, &ctx),
             Some(Value::text("rfc4106(gcm(aes))"))
         );
         assert_eq!(sa_cell(&s, sa_col::AUTH_ALG, &ctx), Some(Value::text("")));
-        s.aead_alg = None;
-        s.comp_alg = Some("deflate".into());
+        s.algorithms = AlgorithmNames {
+            comp_alg: Some("deflate".into()),
+            ..AlgorithmNames::default()
+        }
+        .intern();
         assert_eq!(
             sa_cell(&s, sa_col::ENC_ALG, &ctx),
             Some(Value::text("deflate"))
         );
-        s.comp_alg = None;
+        s.algorithms = AlgorithmNames::default().intern();
         assert_eq!(sa_cell(&s, sa_col::ENC_ALG, &ctx), Some(Value::text("")));
     }
 }

@@ -1,6 +1,6 @@
 use super::*;
 use crate::classify::testutil::{out_policy as policy, sa, vti_tunnel, xfrm_tunnel};
-use crate::model::{Categories, PolicyAction, RouteAnswer, SaDirection, SaRow};
+use crate::model::{AlgorithmNames, Categories, PolicyAction, RouteAnswer, SaDirection, SaRow};
 
 const LOCAL: &str = "192.0.2.1";
 const REMOTE: &str = "198.51.100.7";
@@ -319,16 +319,21 @@ fn esp_inner_mtu_is_the_kernels() {
     // AES-GCM (8-byte IV, 16-byte ICV, 4-byte alignment):
     // (1500 - 20 - 8 - 8 - 16) & ~3 = 1448, - 2.
     for s in [&mut v4, &mut v6] {
-        s.enc_alg = None;
-        s.auth_alg = None;
-        s.aead_alg = Some("rfc4106(gcm(aes))".into());
+        s.algorithms = AlgorithmNames {
+            aead_alg: Some("rfc4106(gcm(aes))".into()),
+            ..AlgorithmNames::default()
+        }
+        .intern();
     }
     assert_eq!(esp_inner_mtu(&v4, 1500), 1446);
     assert_eq!(esp_inner_mtu(&v6, 1500), 1426);
     // 3DES + SHA1-96: (1400 - 20 - 8 - 8 - 12) & ~7 = 1352, - 2.
-    v4.aead_alg = None;
-    v4.enc_alg = Some("cbc(des3_ede)".into());
-    v4.auth_alg = Some("hmac(sha1)".into());
+    v4.algorithms = AlgorithmNames {
+        enc_alg: Some("cbc(des3_ede)".into()),
+        auth_alg: Some("hmac(sha1)".into()),
+        ..AlgorithmNames::default()
+    }
+    .intern();
     assert_eq!(esp_inner_mtu(&v4, 1400), 1350);
     // A path too small for anything does not underflow.
     assert_eq!(esp_inner_mtu(&v4, 40), 0);
