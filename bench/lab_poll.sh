@@ -66,16 +66,20 @@ busy=$(section bench.runs | awk '$1 == "agent" {
     print f["ticks"] / f["wall_cs"] }' | median)
 rss=$(section bench.run | awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }')
 hwm=$(section bench.run | awk '/^VmHWM/ { printf "%.1f", $2 / 1024 }')
-rss_rounds=$(field agent rss_kb | awk '{ printf "%s%.1f", sep, $1 / 1024; sep = " " }')
+mb_list() { awk '{ printf "%s%.1f", sep, $1 / 1024; sep = " " }'; }
+rss_rounds=$(field agent rss_kb | mb_list)
+rss_min=$(field agent rss_min_kb | mb_list) rss_max=$(field agent rss_max_kb | mb_list)
 kernel=$(section bench.kernel | head -n1)
 [ -n "$rp" ] || { echo "no agent rounds (BENCH_MEM_ONLY?): no CPU summary"; exit 0; }
 awk -v s0="$s0" -v s1="$s1" -v l="$l" -v x="$x" -v rp="$rp" -v busy="$busy" -v n="$tunnels" \
-    -v rss="$rss" -v hwm="$hwm" -v rr="$rss_rounds" -v k="$kernel" -v d="$(date -u +%F)" \
+    -v rss="$rss" -v hwm="$hwm" -v rr="$rss_rounds" -v rmin="$rss_min" -v rmax="$rss_max" \
+    -v k="$kernel" -v d="$(date -u +%F)" \
     -v rounds="$(field agent ticks | wc -l)" -v mem="$mem" \
     -v m="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores, QEMU $(grep -o 'accel=.*' "$out/meta" | cut -d= -f2)" 'BEGIN {
     ip = l + x
     printf "\nmedians (CPU seconds): ip link %.2f, ip xfrm state %.2f, iproute2 total %.2f; running agent %.2f per poll (%d rounds, agent busy %.0f %% of the window)\n", l/100, x/100, ip/100, rp/100, rounds, busy * 100
     printf "running agent: VmRSS %s MB after the rounds (per round: %s), VmHWM %s MB\n", rss, rr, hwm
+    if (rmin != "") printf "running agent VmRSS sampled every second, per round: between polls (min) %s MB; poll-time peak (max) %s MB\n", rmin, rmax
     if (s0 != "") {
         poll = s1 - s0
         printf "one-shot: show --wait 0 %.2f, show --wait 1 %.2f, one poll (difference) %.2f\n", s0/100, s1/100, poll/100

@@ -135,10 +135,20 @@ section_begin bench.runs
     r=1
     while [ $r -le "$ROUNDS" ]; do
         c0=$(awk '{ print $14 + $15 }' "/proc/$pid/stat") u0=$(uptime_cs)
-        sleep $((WPOLLS * INTERVAL))
+        # VmRSS once a second over the window: its minimum is the agent between
+        # polls (steady state), its maximum the poll-time peak. One reading at the
+        # end would land anywhere in the poll cycle.
+        rmin='' rmax=0 s=0
+        while [ $s -lt $((WPOLLS * INTERVAL)) ]; do
+            sleep 1
+            rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status")
+            if [ -z "$rmin" ] || [ "$rss" -lt "$rmin" ]; then rmin=$rss; fi
+            if [ "$rss" -gt "$rmax" ]; then rmax=$rss; fi
+            s=$((s + 1))
+        done
         c1=$(awk '{ print $14 + $15 }' "/proc/$pid/stat") u1=$(uptime_cs)
         echo "agent run=$r ticks=$((c1 - c0)) wall_cs=$((u1 - u0)) interval_s=$INTERVAL" \
-            "rss_kb=$(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status")"
+            "rss_kb=$rss rss_min_kb=$rmin rss_max_kb=$rmax"
         kill -STOP "$pid"
         once link "a$r" /usr/sbin/ip -s -d link show
         once xfrm "a$r" /usr/sbin/ip -s xfrm state
