@@ -82,9 +82,10 @@ struct SaAlarm {
 pub struct AlarmEngine {
     config: AlarmConfig,
     /// Sorted by (tunnel, category); only categories that were ever
-    /// enabled and measurable, and not quiet (`quiet`). A sorted array, rebuilt at each evaluation,
-    /// rather than a hash map: at 10k tunnels the map's power-of-two
-    /// capacity held ~65k buckets for ~50k alarms.
+    /// enabled and measurable, and are not quiet (`quiet`). A sorted
+    /// array, rebuilt at each evaluation, rather than a hash map: at 10k
+    /// tunnels the map's power-of-two capacity held ~65k buckets for ~50k
+    /// alarms.
     categories: Vec<(CategoryKey, CategoryAlarm)>,
     /// Per tunnel, the alarms in the one state most of them are in — armed,
     /// counter at zero, nothing ever crossed — kept as a bit each instead
