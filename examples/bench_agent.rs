@@ -212,7 +212,8 @@ impl Fixture {
                         soft_add_expires_seconds: 3240 + (i as u64 % 300),
                         hard_add_expires_seconds: 3600,
                         ..SaLifetime::default()
-                    },
+                    }
+                    .into(),
                     current: SaCurrent {
                         bytes: packets * 640,
                         packets,

@@ -13,8 +13,10 @@ use serde::Serialize;
 
 mod alarm_table;
 mod algorithms;
+mod lifetime;
 pub use alarm_table::{AlarmTable, AlarmTableBuilder};
 pub use algorithms::{AlgorithmNames, Algorithms};
+pub use lifetime::PackedLifetime;
 
 /// The three Linux IPsec tunnel interface kinds, which count TX errors
 /// differently (see README, "What each TX error means").
@@ -139,7 +141,8 @@ pub struct SecurityAssociation {
     /// Selector family (AF_INET 2 / AF_INET6 10, 0 = any) — vti6 carrying
     /// IPv4 needs an IPv4 selector.
     pub selector_family: u16,
-    pub lifetime: SaLifetime,
+    /// Narrowed in memory (`PackedLifetime`), serialized as `SaLifetime`.
+    pub lifetime: PackedLifetime,
     pub current: SaCurrent,
     pub stats: SaStats,
     pub replay: SaReplay,
@@ -525,19 +528,21 @@ impl SecurityAssociation {
     /// limit applies (add-expiry counts from creation, use-expiry from first
     /// use).
     pub fn hard_expiry_unix(&self) -> Option<u64> {
+        let lifetime = self.lifetime.get();
         expiry(
             &self.current,
-            self.lifetime.hard_add_expires_seconds,
-            self.lifetime.hard_use_expires_seconds,
+            lifetime.hard_add_expires_seconds,
+            lifetime.hard_use_expires_seconds,
         )
     }
 
     /// Unix time of the soft expiry (when IKE should rekey), if any.
     pub fn soft_expiry_unix(&self) -> Option<u64> {
+        let lifetime = self.lifetime.get();
         expiry(
             &self.current,
-            self.lifetime.soft_add_expires_seconds,
-            self.lifetime.soft_use_expires_seconds,
+            lifetime.soft_add_expires_seconds,
+            lifetime.soft_use_expires_seconds,
         )
     }
 

@@ -119,6 +119,7 @@ impl<S: SampleSource + Lookups> Poller<S> {
             }
         }
         let snapshot = Arc::new(snapshot);
+        self.builder.remember_served(Arc::clone(&snapshot));
         self.index
             .store(Arc::new(render(Arc::clone(&snapshot), &self.root)));
         self.latest.send_replace(Some(Arc::clone(&snapshot)));

@@ -5,40 +5,36 @@
 //! TimeStamp), and gives every SA a row number that stays the same for as
 //! long as the SA exists (so an NMS graphing vtiSaCurBytes.5.2 keeps seeing
 //! the same SA).
+//!
+//! A tunnel's counters continue from its row in the last served snapshot
+//! (handed back with `remember_served`); the builder itself keeps only what
+//! no row shows: the diagnosis bookkeeping of tunnels ever looked at. A
+//! history of its own per interface duplicated the served rows (2.8 MB at
+//! 10k tunnels).
 
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::classify::mapping::SaMapper;
 use crate::model::{
     AlarmTable, Availability, Categories, Cause, Diagnosis, LinkStats, SaDirection, SaRow,
-    SaSummary, Sample, SecurityAssociation, Snapshot, Tunnel, TunnelKind, TunnelRow,
+    SaSummary, Sample, SecurityAssociation, Snapshot, Tunnel, TunnelRow,
 };
 
-/// What identifies "the same interface" across polls: a re-created interface
-/// may get the same ifindex back, but it starts new counters.
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct InterfaceIdentity {
-    name: String,
-    kind: TunnelKind,
-}
-
-impl InterfaceIdentity {
-    /// Compared in place: a copy of the name per tunnel per poll was 10k
-    /// allocations a poll at 10k tunnels.
-    fn is(&self, tunnel: &Tunnel) -> bool {
-        self.kind == tunnel.kind && self.name == tunnel.name
-    }
-}
-
-#[derive(Clone, Debug)]
-struct InterfaceHistory {
-    identity: InterfaceIdentity,
+/// An interface's counters as served: where its next reading continues.
+struct Counters {
     discontinuity_at: Instant,
-    last_stats: LinkStats,
     categories: Categories,
     last_error_at: Option<Instant>,
+}
+
+/// A tunnel's diagnosis and the look-ups behind it, kept from its first
+/// look-up until its counters start over or it is gone. Without one a
+/// tunnel's diagnosis is `Diagnosis::none()`.
+#[derive(Clone, Debug)]
+struct DiagnosisRecord {
     diagnosis: Diagnosis,
     last_lookup_at: Option<Instant>,
     /// An outbound SA was attached to the interface at some poll since its
@@ -46,6 +42,17 @@ struct InterfaceHistory {
     out_sa_since_diagnosis: bool,
     /// When `diagnosis` was recorded.
     diagnosed_at: Option<Instant>,
+}
+
+impl Default for DiagnosisRecord {
+    fn default() -> Self {
+        DiagnosisRecord {
+            diagnosis: Diagnosis::none(),
+            last_lookup_at: None,
+            out_sa_since_diagnosis: false,
+            diagnosed_at: None,
+        }
+    }
 }
 
 /// An SA's identity in the kernel: (daddr, spi, proto) is unique.
@@ -100,10 +107,14 @@ impl SaNumbering {
 
 #[derive(Default)]
 pub struct SnapshotBuilder {
-    /// The interfaces of the last poll, sorted by ifindex: rebuilt in
-    /// order at each poll, found by binary search (a hash map's
-    /// power-of-two capacity was ~60 % more memory at 10k tunnels).
-    interfaces: Vec<(u32, InterfaceHistory)>,
+    /// The last snapshot served: its rows are the previous readings.
+    served: Option<Arc<Snapshot>>,
+    /// The ifindexes of the last build's tunnels, sorted.
+    built: Vec<u32>,
+    /// Sorted by ifindex; only tunnels of the last build that were ever
+    /// looked at (a few: one record per tunnel was most of the builder's
+    /// memory).
+    diagnoses: Vec<(u32, DiagnosisRecord)>,
     sa_numbering: SaNumbering,
     last_xfrm_stat: Option<Vec<(String, u64)>>,
     /// xfrm_stat of the poll before the last one.
@@ -136,34 +147,40 @@ impl SnapshotBuilder {
         let sa_rows = self.sa_rows(&sample.tunnels, &present, sas);
 
         let mut sample_tunnels = sample.tunnels;
-        // In ifindex order, so the histories are rebuilt sorted.
+        // In ifindex order, as the served rows and the records are.
         sample_tunnels.sort_by_key(|t| t.ifindex);
-        // Histories of interfaces that are gone are left behind here.
-        let mut previous = std::mem::take(&mut self.interfaces).into_iter().peekable();
-        self.interfaces = Vec::with_capacity(sample_tunnels.len());
+        let served_rows = self.served.as_ref().map_or(&[][..], |s| &s.tunnels[..]);
+        let mut before = served_rows.iter().peekable();
+        // Records of interfaces that are gone are left behind here.
+        let mut records = std::mem::take(&mut self.diagnoses).into_iter().peekable();
+        self.built = sample_tunnels.iter().map(|t| t.ifindex).collect();
         let tunnels: Vec<TunnelRow> = sample_tunnels
             .into_iter()
             .map(|tunnel| {
-                while previous.next_if(|(i, _)| *i < tunnel.ifindex).is_some() {}
-                let history = previous
-                    .next_if(|(i, _)| *i == tunnel.ifindex)
-                    .map(|(_, h)| h);
-                let (mut h, last_delta) = advance(history, &tunnel, now);
-                let sa_summary = summarize(tunnel.ifindex, &sa_rows);
-                if sa_summary.outbound > 0 {
-                    h.out_sa_since_diagnosis = true;
+                let ifindex = tunnel.ifindex;
+                while before.next_if(|r| r.tunnel.ifindex < ifindex).is_some() {}
+                let row_before = before.next_if(|r| r.tunnel.ifindex == ifindex);
+                while records.next_if(|(i, _)| *i < ifindex).is_some() {}
+                let record = records.next_if(|(i, _)| *i == ifindex).map(|(_, r)| r);
+                let (counters, last_delta, continued) = advance(row_before, &tunnel, now);
+                let sa_summary = summarize(ifindex, &sa_rows);
+                let mut diagnosis = Diagnosis::none();
+                if let Some(mut record) = record.filter(|_| continued) {
+                    if sa_summary.outbound > 0 {
+                        record.out_sa_since_diagnosis = true;
+                    }
+                    diagnosis = record.diagnosis.clone();
+                    self.diagnoses.push((ifindex, record));
                 }
-                let row = TunnelRow {
-                    discontinuity_at: h.discontinuity_at,
-                    categories: h.categories,
+                TunnelRow {
+                    discontinuity_at: counters.discontinuity_at,
+                    categories: counters.categories,
                     last_delta,
-                    last_error_at: h.last_error_at,
-                    diagnosis: h.diagnosis.clone(),
+                    last_error_at: counters.last_error_at,
+                    diagnosis,
                     sa_summary,
                     tunnel,
-                };
-                self.interfaces.push((row.tunnel.ifindex, h));
-                row
+                }
             })
             .collect();
         let xfrm_stat_delta = self.xfrm_stat_delta(&sample.xfrm_stat);
@@ -184,27 +201,40 @@ impl SnapshotBuilder {
         }
     }
 
-    fn history(&self, ifindex: u32) -> Option<&InterfaceHistory> {
-        let i = self
-            .interfaces
-            .binary_search_by_key(&ifindex, |(i, _)| *i)
-            .ok()?;
-        Some(&self.interfaces[i].1)
+    /// The snapshot just built, as served (diagnoses filled in): the next
+    /// build continues each tunnel's counters from its row here.
+    pub fn remember_served(&mut self, snapshot: Arc<Snapshot>) {
+        self.served = Some(snapshot);
     }
 
-    fn history_mut(&mut self, ifindex: u32) -> Option<&mut InterfaceHistory> {
+    fn record(&self, ifindex: u32) -> Option<&DiagnosisRecord> {
         let i = self
-            .interfaces
+            .diagnoses
             .binary_search_by_key(&ifindex, |(i, _)| *i)
             .ok()?;
-        Some(&mut self.interfaces[i].1)
+        Some(&self.diagnoses[i].1)
+    }
+
+    /// The tunnel's record, made on first use; `None` when the last build
+    /// had no such tunnel.
+    fn record_mut(&mut self, ifindex: u32) -> Option<&mut DiagnosisRecord> {
+        self.built.binary_search(&ifindex).ok()?;
+        let i = match self.diagnoses.binary_search_by_key(&ifindex, |(i, _)| *i) {
+            Ok(i) => i,
+            Err(i) => {
+                self.diagnoses
+                    .insert(i, (ifindex, DiagnosisRecord::default()));
+                i
+            }
+        };
+        Some(&mut self.diagnoses[i].1)
     }
 
     /// Rate limit for the per-tunnel look-ups behind a diagnosis: true (and
     /// the look-up is booked) when this tunnel was not looked at within
     /// `min_gap`.
     pub fn book_lookup(&mut self, ifindex: u32, now: Instant, min_gap: Duration) -> bool {
-        let Some(h) = self.history_mut(ifindex) else {
+        let Some(h) = self.record_mut(ifindex) else {
             return false;
         };
         if h.last_lookup_at
@@ -230,7 +260,7 @@ impl SnapshotBuilder {
         at: Instant,
         keep: Duration,
     ) -> Diagnosis {
-        let Some(h) = self.history_mut(ifindex) else {
+        let Some(h) = self.record_mut(ifindex) else {
             return diagnosis;
         };
         let recent = h
@@ -252,7 +282,7 @@ impl SnapshotBuilder {
     /// outbound SA has been attached to it since (at any poll): errors now
     /// are that expiry's aftermath, not a new fault.
     pub fn after_hard_expiry(&self, ifindex: u32) -> bool {
-        self.history(ifindex)
+        self.record(ifindex)
             .is_some_and(|h| h.diagnosis.cause == Cause::SaHardExpired && !h.out_sa_since_diagnosis)
     }
 
@@ -324,44 +354,48 @@ fn increases(before: &[(String, u64)], now: &[(String, u64)]) -> Vec<(String, u6
         .collect()
 }
 
-/// Advances an interface's history by one reading: detects a new counter
-/// base (interface re-created, counters went backwards) and accumulates the
-/// classified categories. Returns the history and what moved since the last
-/// reading.
+/// Advances an interface's counters by one reading from its row at the last
+/// poll: detects a new counter base (interface re-created — a new ifindex
+/// may come back with the same number, not with the same name and kind —
+/// or counters went backwards) and accumulates the classified categories.
+/// Returns the counters, what moved since the last reading, and whether
+/// they continued (false: a new base).
 fn advance(
-    history: Option<InterfaceHistory>,
+    before: Option<&TunnelRow>,
     tunnel: &Tunnel,
     now: Instant,
-) -> (InterfaceHistory, Categories) {
-    match history {
-        Some(mut h) if h.identity.is(tunnel) && !went_backwards(&h.last_stats, &tunnel.stats) => {
-            let last_delta = Categories::delta(tunnel.kind, &h.last_stats, &tunnel.stats);
-            h.categories.add(&last_delta);
-            if last_delta.any_error() {
-                h.last_error_at = Some(now);
-            }
-            h.last_stats = tunnel.stats;
-            (h, last_delta)
+) -> (Counters, Categories, bool) {
+    match before {
+        Some(row) if is_same_interface(&row.tunnel, tunnel) => {
+            let last_delta = Categories::delta(tunnel.kind, &row.tunnel.stats, &tunnel.stats);
+            let mut categories = row.categories;
+            categories.add(&last_delta);
+            let counters = Counters {
+                discontinuity_at: row.discontinuity_at,
+                categories,
+                last_error_at: if last_delta.any_error() {
+                    Some(now)
+                } else {
+                    row.last_error_at
+                },
+            };
+            (counters, last_delta, true)
         }
         _ => {
             let categories = Categories::from_totals(&tunnel.stats);
-            let fresh = InterfaceHistory {
-                identity: InterfaceIdentity {
-                    name: tunnel.name.clone(),
-                    kind: tunnel.kind,
-                },
+            let counters = Counters {
                 discontinuity_at: now,
-                last_stats: tunnel.stats,
                 last_error_at: categories.any_error().then_some(now),
                 categories,
-                diagnosis: Diagnosis::none(),
-                last_lookup_at: None,
-                out_sa_since_diagnosis: false,
-                diagnosed_at: None,
             };
-            (fresh, Categories::default())
+            (counters, Categories::default(), false)
         }
     }
+}
+
+/// Same name and kind, counters not lower than before.
+fn is_same_interface(before: &Tunnel, now: &Tunnel) -> bool {
+    before.kind == now.kind && before.name == now.name && !went_backwards(&before.stats, &now.stats)
 }
 
 /// Any counter lower than last time means the kernel started over.
@@ -433,6 +467,13 @@ mod tests {
         sa
     }
 
+    /// Builds and serves, as the poller does.
+    fn serve(b: &mut SnapshotBuilder, sample: Sample, poll_interval_secs: u32) -> Arc<Snapshot> {
+        let snapshot = Arc::new(b.build(sample, poll_interval_secs));
+        b.remember_served(Arc::clone(&snapshot));
+        snapshot
+    }
+
     fn sample(at: Instant, tunnels: Vec<Tunnel>, sas: Vec<SecurityAssociation>) -> Sample {
         Sample {
             taken_at: at,
@@ -452,16 +493,16 @@ mod tests {
         let t2 = t1 + Duration::from_secs(10);
         let t3 = t2 + Duration::from_secs(10);
         let mut b = SnapshotBuilder::new();
-        let s = b.build(sample(t0, vec![tunnel(5, "x1", 10)], vec![]), 10);
+        let s = serve(&mut b, sample(t0, vec![tunnel(5, "x1", 10)], vec![]), 10);
         assert_eq!(s.tunnels[0].discontinuity_at, t0);
-        let s = b.build(sample(t1, vec![tunnel(5, "x1", 20)], vec![]), 10);
+        let s = serve(&mut b, sample(t1, vec![tunnel(5, "x1", 20)], vec![]), 10);
         assert_eq!(
             s.tunnels[0].discontinuity_at, t0,
             "counters grew: same base"
         );
-        let s = b.build(sample(t2, vec![tunnel(5, "x1", 3)], vec![]), 10);
+        let s = serve(&mut b, sample(t2, vec![tunnel(5, "x1", 3)], vec![]), 10);
         assert_eq!(s.tunnels[0].discontinuity_at, t2, "counters went backwards");
-        let s = b.build(sample(t3, vec![tunnel(5, "other", 9)], vec![]), 10);
+        let s = serve(&mut b, sample(t3, vec![tunnel(5, "other", 9)], vec![]), 10);
         assert_eq!(
             s.tunnels[0].discontinuity_at, t3,
             "ifindex reused by a new interface"
@@ -475,7 +516,7 @@ mod tests {
         let mut t = tunnel(5, "x1", 10);
         t.stats.tx_errors = 2;
         t.stats.tx_carrier_errors = 2;
-        let s = b.build(sample(t0, vec![t.clone()], vec![]), 10);
+        let s = serve(&mut b, sample(t0, vec![t.clone()], vec![]), 10);
         assert_eq!(
             s.tunnels[0].categories.carrier, 2,
             "first poll: kernel totals"
@@ -484,7 +525,7 @@ mod tests {
         t.stats.tx_errors = 5;
         t.stats.collisions = 3;
         let t1 = t0 + Duration::from_secs(10);
-        let s = b.build(sample(t1, vec![t.clone()], vec![]), 10);
+        let s = serve(&mut b, sample(t1, vec![t.clone()], vec![]), 10);
         let row = &s.tunnels[0];
         assert_eq!(
             (row.categories.carrier, row.categories.routing_loop),
@@ -494,7 +535,7 @@ mod tests {
         assert_eq!(row.last_error_at, Some(t1));
         t.stats = LinkStats::default();
         let t2 = t1 + Duration::from_secs(10);
-        let s = b.build(sample(t2, vec![t], vec![]), 10);
+        let s = serve(&mut b, sample(t2, vec![t], vec![]), 10);
         assert!(s.tunnels[0].categories.is_zero());
         assert_eq!(s.tunnels[0].discontinuity_at, t2);
         assert_eq!(s.tunnels[0].last_error_at, None);
@@ -505,7 +546,8 @@ mod tests {
         let t0 = Instant::now();
         let mut b = SnapshotBuilder::new();
         let tunnels = vec![tunnel(5, "x1", 0)];
-        let s = b.build(
+        let s = serve(
+            &mut b,
             sample(
                 t0,
                 tunnels.clone(),
@@ -523,7 +565,8 @@ mod tests {
             .collect();
         assert_eq!(idx, vec![(0x100, 5, 1), (0x200, 5, 2)]);
         // SA 0x100 rekeyed to 0x300; 0x200 keeps row 2, the new one gets 3.
-        let s = b.build(
+        let s = serve(
+            &mut b,
             sample(
                 t0,
                 tunnels,
@@ -549,10 +592,15 @@ mod tests {
         let t0 = Instant::now();
         let mut b = SnapshotBuilder::new();
         let out = || sa(0x100, 5, SaDirection::Out);
-        let s = b.build(sample(t0, vec![tunnel(5, "x1", 0)], vec![out(), out()]), 10);
+        let s = serve(
+            &mut b,
+            sample(t0, vec![tunnel(5, "x1", 0)], vec![out(), out()]),
+            10,
+        );
         let idx: Vec<_> = s.sas.iter().map(|r| (r.sa.spi, r.index)).collect();
         assert_eq!(idx, vec![(0x100, 1), (0x100, 1)]);
-        let s = b.build(
+        let s = serve(
+            &mut b,
             sample(
                 t0,
                 vec![tunnel(5, "x1", 0)],
@@ -568,7 +616,8 @@ mod tests {
     fn unattached_sas_go_to_row_zero_and_unavailable_xfrm_is_flagged() {
         let t0 = Instant::now();
         let mut b = SnapshotBuilder::new();
-        let s = b.build(
+        let s = serve(
+            &mut b,
             sample(
                 t0,
                 vec![tunnel(5, "x1", 0)],
@@ -580,7 +629,7 @@ mod tests {
         assert_eq!(s.tunnels[0].sa_summary.outbound, 0);
         let mut smp = sample(t0, vec![tunnel(5, "x1", 0)], vec![]);
         smp.sas = Availability::Unavailable("needs CAP_NET_ADMIN".into());
-        let s = b.build(smp, 10);
+        let s = serve(&mut b, smp, 10);
         assert!(!s.xfrm_available);
     }
 
@@ -591,11 +640,11 @@ mod tests {
         let mut b = SnapshotBuilder::new();
         let tunnels = vec![tunnel(5, "x1", 0)];
         let out = || vec![sa(0x100, 5, SaDirection::Out)];
-        b.build(sample(at(0), tunnels.clone(), out()), 1);
+        serve(&mut b, sample(at(0), tunnels.clone(), out()), 1);
         assert!(!b.after_hard_expiry(5));
         // The poll that saw the expiry still lists the SA; the diagnosis is
         // recorded after the build.
-        b.build(sample(at(1), tunnels.clone(), out()), 1);
+        serve(&mut b, sample(at(1), tunnels.clone(), out()), 1);
         let expired = Diagnosis {
             cause: Cause::SaHardExpired,
             text: "expired".into(),
@@ -603,12 +652,12 @@ mod tests {
         b.record_diagnosis(5, expired.clone(), at(1), Duration::ZERO);
         assert!(b.after_hard_expiry(5));
         // The kernel deleted it: still the expiry's aftermath.
-        b.build(sample(at(2), tunnels.clone(), vec![]), 1);
+        serve(&mut b, sample(at(2), tunnels.clone(), vec![]), 1);
         assert!(b.after_hard_expiry(5));
         // IKE installed a new SA: a later loss is a new fault.
-        b.build(sample(at(3), tunnels.clone(), out()), 1);
+        serve(&mut b, sample(at(3), tunnels.clone(), out()), 1);
         assert!(!b.after_hard_expiry(5));
-        b.build(sample(at(4), tunnels.clone(), vec![]), 1);
+        serve(&mut b, sample(at(4), tunnels.clone(), vec![]), 1);
         assert!(!b.after_hard_expiry(5));
         // Another diagnosis replaces the expiry.
         b.record_diagnosis(5, expired, at(5), Duration::ZERO);
@@ -621,7 +670,7 @@ mod tests {
         let t0 = Instant::now();
         let ms = |n: u64| t0 + Duration::from_millis(n);
         let mut b = SnapshotBuilder::new();
-        b.build(sample(t0, vec![tunnel(5, "x1", 0)], vec![]), 1);
+        serve(&mut b, sample(t0, vec![tunnel(5, "x1", 0)], vec![]), 1);
         let gap = Duration::from_millis(900);
         assert!(b.book_lookup(5, ms(0), gap));
         assert!(!b.book_lookup(5, ms(500), gap), "within the gap");
@@ -642,19 +691,19 @@ mod tests {
             ]);
             s
         };
-        let snap = b.build(at(0, 0), 1);
+        let snap = serve(&mut b, at(0, 0), 1);
         assert!(snap.xfrm_stat_delta.is_empty() && b.xfrm_stat_recent().is_empty());
-        let snap = b.build(at(1, 1), 1);
+        let snap = serve(&mut b, at(1, 1), 1);
         let one = vec![("XfrmOutStateExpired".to_string(), 1)];
         assert_eq!(
             (snap.xfrm_stat_delta.clone(), b.xfrm_stat_recent()),
             (one.clone(), &one[..])
         );
         // Nothing new: the served delta is empty, the window still has it.
-        let snap = b.build(at(2, 1), 1);
+        let snap = serve(&mut b, at(2, 1), 1);
         assert!(snap.xfrm_stat_delta.is_empty());
         assert_eq!(b.xfrm_stat_recent(), &one[..]);
-        let snap = b.build(at(3, 1), 1);
+        let snap = serve(&mut b, at(3, 1), 1);
         assert!(snap.xfrm_stat_delta.is_empty() && b.xfrm_stat_recent().is_empty());
     }
 
@@ -664,7 +713,7 @@ mod tests {
         let at = |n: u64| t0 + Duration::from_secs(n);
         let keep = Duration::from_secs(3);
         let mut b = SnapshotBuilder::new();
-        b.build(sample(t0, vec![tunnel(5, "x1", 0)], vec![]), 1);
+        serve(&mut b, sample(t0, vec![tunnel(5, "x1", 0)], vec![]), 1);
         let d = |cause| Diagnosis {
             cause,
             text: format!("{cause:?}"),

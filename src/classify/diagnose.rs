@@ -559,8 +559,9 @@ pub fn out_policy<'a>(t: &Tunnel, policies: &'a [Policy]) -> Option<&'a Policy> 
 fn out_sa_at_hard_limit(e: &Evidence) -> bool {
     e.sas.is_some_and(|sas| {
         outbound_sas(e.tunnel, sas).any(|sa| {
-            sa.current.packets >= sa.lifetime.hard_packet_limit
-                || sa.current.bytes >= sa.lifetime.hard_byte_limit
+            let limits = sa.lifetime.get();
+            sa.current.packets >= limits.hard_packet_limit
+                || sa.current.bytes >= limits.hard_byte_limit
         })
     })
 }

@@ -369,7 +369,7 @@ mod tests {
             }
             .intern(),
             selector_family: 0,
-            lifetime: SaLifetime::default(),
+            lifetime: SaLifetime::default().into(),
             current: SaCurrent::default(),
             stats: SaStats::default(),
             replay: SaReplay::default(),

@@ -63,7 +63,8 @@ pub fn sa(spi: u32, src: &str, dst: &str, direction: SaDirection) -> SecurityAss
             soft_packet_limit: u64::MAX,
             hard_packet_limit: u64::MAX,
             ..SaLifetime::default()
-        },
+        }
+        .into(),
         current: SaCurrent::default(),
         stats: SaStats::default(),
         replay: SaReplay {

@@ -234,7 +234,8 @@ pub fn parse_sa(payload: &[u8]) -> Result<DumpedSa, String> {
             hard_add_expires_seconds: cfg.hard_add_expires_seconds,
             soft_use_expires_seconds: cfg.soft_use_expires_seconds,
             hard_use_expires_seconds: cfg.hard_use_expires_seconds,
-        },
+        }
+        .into(),
         current: SaCurrent {
             bytes: cur.bytes,
             packets: cur.packets,
@@ -493,9 +494,9 @@ pub(crate) mod tests {
         assert_eq!(sa.set_mark, Some((9, 0xff)));
         assert_eq!(sa.if_id, None);
         assert_eq!(sa.selector_family, AF_INET);
-        assert_eq!(sa.lifetime.hard_packet_limit, 1000);
-        assert_eq!(sa.lifetime.soft_byte_limit, u64::MAX);
-        assert_eq!(sa.lifetime.hard_add_expires_seconds, 3600);
+        assert_eq!(sa.lifetime.get().hard_packet_limit, 1000);
+        assert_eq!(sa.lifetime.get().soft_byte_limit, u64::MAX);
+        assert_eq!(sa.lifetime.get().hard_add_expires_seconds, 3600);
         assert_eq!(sa.current.bytes, 4242);
         assert_eq!(sa.current.packets, 42);
         assert_eq!(sa.current.add_time, 1_700_000_000);

@@ -262,7 +262,7 @@ fn sa_table(snap: &Arc<Snapshot>, objects: &Oid) -> Table {
 }
 
 fn sa_cell(sa: &crate::model::SecurityAssociation, col: u32, ctx: &RenderCtx) -> Option<Value> {
-    let lft = &sa.lifetime;
+    let lft = sa.lifetime.get();
     match col {
         sa_col::SPI => Some(Value::Gauge32(sa.spi)),
         sa_col::DIRECTION => Some(Value::Integer(match sa.direction {

@@ -172,7 +172,8 @@ pub fn sa(spi: u32, src: &str, dst: &str, direction: SaDirection) -> SecurityAss
             soft_add_expires_seconds: 3000,
             hard_add_expires_seconds: 3600,
             ..SaLifetime::default()
-        },
+        }
+        .into(),
         current: SaCurrent {
             bytes: 4242,
             packets: 42,

@@ -143,6 +143,41 @@ fn one_event_per_crossing() {
 }
 
 #[test]
+fn quiet_alarms_keep_no_record_and_wake_up_unchanged() {
+    // Interval of three polls, so the rise is measured against a baseline
+    // from the quiet stretch.
+    let mut r = Rig::new(config(30, 3, 0, 0));
+    r.poll(0, 0);
+    let enabled = r.engine.categories.len();
+    assert!(enabled > 0, "first sample: a record per enabled category");
+    for s in [10, 20, 30] {
+        let (e, row) = r.poll(s, 0);
+        assert!(e.is_empty());
+        assert_eq!((row.state, row.last_delta), (AlarmState::ArmedRising, 0));
+    }
+    assert!(r.engine.categories.is_empty(), "quiet: only a bit");
+    assert_eq!(r.engine.quiet.len(), 1);
+    assert!(r.poll(40, 1).0.is_empty());
+    assert_eq!(r.engine.categories.len(), 1, "moving: a record again");
+    assert!(r.poll(50, 1).0.is_empty());
+    let (e, row) = r.poll(60, 1);
+    assert_eq!((kinds(&e), row.last_delta), (vec!["rising"], 3));
+    // A new counter base while quiet restarts the alarm, as a record would.
+    let mut r = Rig::new(config(10, 1, 0, 0));
+    r.poll(0, 0);
+    r.poll(10, 0);
+    assert!(r.engine.categories.is_empty());
+    r.base += Duration::from_secs(15);
+    let (e, row) = r.poll(20, 5);
+    assert!(
+        e.is_empty(),
+        "first sample after the new base: no delta yet"
+    );
+    assert_eq!((row.state, row.last_delta), (AlarmState::ArmedRising, 0));
+    assert_eq!(kinds(&r.poll(30, 1).0), ["rising"]);
+}
+
+#[test]
 fn noise_between_thresholds_yields_one_event() {
     let mut r = Rig::new(config(10, 5, 1, 0));
     r.poll(0, 0);
