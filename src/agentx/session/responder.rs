@@ -17,8 +17,9 @@ use tokio::sync::mpsc;
 
 use super::answer::{answer, encode_reply, reply_to_header};
 use super::conn::{LinkError, Reply};
-use crate::agentx::pdu::ErrorStatus;
-use crate::agentx::pdu::{Body, DecodeError, FrameDecoder, Header, Pdu, PduType, Response};
+use crate::agentx::pdu::{
+    Body, DecodeError, ErrorStatus, FrameDecoder, Header, Pdu, PduType, Response,
+};
 use crate::agentx::transport::MasterStream;
 use crate::mib::clock::MasterClock;
 use crate::mib::index::{RenderCtx, SharedIndex};
