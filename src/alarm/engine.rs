@@ -212,19 +212,7 @@ impl AlarmEngine {
             // What a fresh alarm would report; keeping one per disabled
             // category (`dropped` by default) cost a sixth of the engine's
             // memory for nothing.
-            let served = AlarmRow {
-                ifindex: t.ifindex,
-                category,
-                interval_secs: threshold.interval_secs,
-                rising: threshold.rising,
-                falling: threshold.falling,
-                state: AlarmState::Disabled,
-                last_delta: 0,
-                last_event_at: None,
-                sent: 0,
-                suppressed: 0,
-            };
-            return (served, None);
+            return (fresh_row(t.ifindex, category, threshold), None);
         }
         let mut alarm = alarm.unwrap_or_else(|| CategoryAlarm::new(row.discontinuity_at));
         let subject = Subject {
@@ -262,16 +250,10 @@ impl AlarmEngine {
             *alarm = CategoryAlarm::new(row.discontinuity_at);
         }
         let mut out = AlarmRow {
-            ifindex: t.ifindex,
-            category,
-            interval_secs: threshold.interval_secs,
-            rising: threshold.rising,
-            falling: threshold.falling,
-            state: AlarmState::Disabled,
-            last_delta: 0,
             last_event_at: alarm.last_crossing_at.map(Stamp::instant),
             sent: alarm.sent,
             suppressed: alarm.suppressed,
+            ..fresh_row(t.ifindex, category, threshold)
         };
         if !threshold.enabled || !measurable {
             alarm.state = None;
@@ -621,6 +603,23 @@ impl CategoryAlarm {
         }
         let (_, base) = self.samples.get(0);
         Some(value.saturating_sub(base))
+    }
+}
+
+/// The vtiAlarmTable row of an alarm with no history: the thresholds in
+/// force, disabled, nothing measured or sent yet.
+fn fresh_row(ifindex: u32, category: ErrorCategory, threshold: Threshold) -> AlarmRow {
+    AlarmRow {
+        ifindex,
+        category,
+        interval_secs: threshold.interval_secs,
+        rising: threshold.rising,
+        falling: threshold.falling,
+        state: AlarmState::Disabled,
+        last_delta: 0,
+        last_event_at: None,
+        sent: 0,
+        suppressed: 0,
     }
 }
 
