@@ -14,12 +14,9 @@ use netlink_proto::sys::SocketAddr;
 use tokio::task::JoinHandle;
 
 use super::kernel::{kernel_release, KernelVersion};
-use super::xfrm::{DumpError, XfrmConnection};
-use super::xfrm_msg::DumpedSa;
+use super::xfrm::{DumpError, SaDump, XfrmConnection};
 use super::{addrs, links, route_lookup, xfrm_stat};
-use crate::model::{
-    Availability, Lookups, Policy, RouteAnswer, Sample, SampleSource, SecurityAssociation,
-};
+use crate::model::{Availability, Lookups, Policy, RouteAnswer, Sample, SampleSource};
 
 /// Collector settings.
 #[derive(Clone, Debug)]
@@ -109,7 +106,7 @@ impl NetlinkCollector {
         // without a direction, which is still most).
         let sas = match sas {
             Ok(dumped) => {
-                let local = if dumped.iter().any(|d| d.kernel_direction.is_none()) {
+                let local = if dumped.needs_local_addresses() {
                     tokio::time::timeout(timeout, addrs::dump_local_addresses(&route.handle))
                         .await
                         .context("RTM_GETADDR dump timed out")?
@@ -117,7 +114,7 @@ impl NetlinkCollector {
                 } else {
                     HashSet::new()
                 };
-                Availability::Available(resolve_directions(dumped, &local))
+                Availability::Available(dumped.resolve(|ip| local.contains(ip)))
             }
             Err(reason) => Availability::Unavailable(reason),
         };
@@ -140,7 +137,7 @@ impl NetlinkCollector {
 
     /// The SA and policy dumps, each either data or the reason it is
     /// unavailable. Logs state changes once.
-    async fn xfrm_dumps(&mut self) -> (Result<Vec<DumpedSa>, String>, Result<Vec<Policy>, String>) {
+    async fn xfrm_dumps(&mut self) -> (Result<SaDump, String>, Result<Vec<Policy>, String>) {
         let conn = match self.xfrm.take() {
             Some(c) => c,
             None => match XfrmConnection::open(self.options.netlink_timeout) {
@@ -225,13 +222,6 @@ impl Lookups for NetlinkCollector {
     }
 }
 
-fn resolve_directions(dumped: Vec<DumpedSa>, local: &HashSet<IpAddr>) -> Vec<SecurityAssociation> {
-    dumped
-        .into_iter()
-        .map(|d| d.resolve(|ip| local.contains(ip)))
-        .collect()
-}
-
 /// The rtnetlink connection; its task is aborted on drop.
 struct RouteConnection {
     handle: rtnetlink::Handle,
@@ -274,17 +264,5 @@ mod tests {
         assert_eq!(c.xfrm_problem.as_deref(), Some("timeout"));
         c.note_xfrm_problem(None);
         assert_eq!(c.xfrm_problem, None);
-    }
-
-    #[test]
-    fn directions_from_local_addresses() {
-        use crate::collect::xfrm_msg::{parse_sa, tests::keyed_sa_payload};
-        let dumped = parse_sa(&keyed_sa_payload()).unwrap();
-        // keyed_sa_payload is 192.0.2.1 -> 192.0.2.2.
-        let local: HashSet<IpAddr> = ["192.0.2.2".parse().unwrap()].into();
-        let sas = resolve_directions(vec![dumped.clone()], &local);
-        assert_eq!(sas[0].direction, crate::model::SaDirection::In);
-        let sas = resolve_directions(vec![dumped], &HashSet::new());
-        assert_eq!(sas[0].direction, crate::model::SaDirection::Out);
     }
 }

@@ -41,26 +41,13 @@ const XFRM_SA_DIR_IN: u8 = 1;
 const XFRM_SA_DIR_OUT: u8 = 2;
 
 /// An SA from the dump, before its direction is settled (see
-/// `DumpedSa::resolve`).
+/// `xfrm::SaDump`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DumpedSa {
     /// `direction` is a placeholder until resolved.
     pub sa: SecurityAssociation,
     /// `XFRMA_SA_DIR`, when the kernel sent it.
     pub kernel_direction: Option<SaDirection>,
-}
-
-impl DumpedSa {
-    /// The SA's direction: `XFRMA_SA_DIR` if present, else `In` when its
-    /// destination is an address of this namespace, else `Out`.
-    pub fn resolve(mut self, is_local: impl Fn(&IpAddr) -> bool) -> SecurityAssociation {
-        self.sa.direction = match self.kernel_direction {
-            Some(d) => d,
-            None if is_local(&self.sa.dst) => SaDirection::In,
-            None => SaDirection::Out,
-        };
-        self.sa
-    }
 }
 
 /// One message on the XFRM connection. Contains no key material, so its
@@ -573,10 +560,7 @@ pub(crate) mod tests {
             }
         );
         assert_eq!(d.kernel_direction, Some(SaDirection::In));
-        // XFRMA_SA_DIR wins over the address heuristic.
-        let sa = d.resolve(|_| false);
-        assert_eq!(sa.direction, SaDirection::In);
-        assert!(!format!("{sa:?}").contains("SECRET"));
+        assert!(!format!("{d:?}").contains("SECRET"));
     }
 
     #[test]
@@ -590,11 +574,7 @@ pub(crate) mod tests {
         };
         assert_eq!(d.sa.spi, 0);
         assert_eq!(d.sa.algorithms.enc_alg, None);
-        let local: IpAddr = "10.0.0.1".parse().unwrap();
-        let sa = d.clone().resolve(|a| *a == local);
-        assert_eq!(sa.direction, SaDirection::Out);
-        let sa = d.resolve(|a| *a == "10.0.0.2".parse::<IpAddr>().unwrap());
-        assert_eq!(sa.direction, SaDirection::In);
+        assert_eq!(d.kernel_direction, None);
     }
 
     #[test]
