@@ -1222,36 +1222,33 @@ fn check_logs(p: &mut Problems, secs: &Sections) {
 
 pub fn check(secs: &Sections, kernel: &str) -> Vec<String> {
     let mut p = Problems::default();
-    for name in [
-        "agent.snmpd",
-        "agent.start",
-        "agent.pings",
-        "agent.restored_pings",
-        "agent.t0",
-        "agent.links",
-        "agent.xfrm_state",
-        "agent.xfrm_stat",
-        "agent.walk",
-        "agent.bulkwalk",
-        "agent.show",
-        "agent.links_after",
-        "agent.xfrm_state_after",
-        "agent.t1",
-        "agent.uname",
-        "agent.stop",
-        "agent.dyn.errors",
-        "agent.dyn.reset",
-        "agent.nocap.show",
-        "agent.nocap.start",
-        "agent.nocap.bulkwalk",
-        "agent.nocap.stop",
-    ] {
-        match secs.get(name) {
-            None => p.push(format!("section {name} missing")),
-            Some(s) if s.rc != 0 => p.push(format!("section {name} rc={}:\n{}", s.rc, s.body)),
-            Some(_) => {}
-        }
-    }
+    secs.require_ok(
+        &[
+            "agent.snmpd",
+            "agent.start",
+            "agent.pings",
+            "agent.restored_pings",
+            "agent.t0",
+            "agent.links",
+            "agent.xfrm_state",
+            "agent.xfrm_stat",
+            "agent.walk",
+            "agent.bulkwalk",
+            "agent.show",
+            "agent.links_after",
+            "agent.xfrm_state_after",
+            "agent.t1",
+            "agent.uname",
+            "agent.stop",
+            "agent.dyn.errors",
+            "agent.dyn.reset",
+            "agent.nocap.show",
+            "agent.nocap.start",
+            "agent.nocap.bulkwalk",
+            "agent.nocap.stop",
+        ],
+        &mut p.0,
+    );
     let (Ok(links), Ok(links_after)) = (
         serde_json::from_str::<Value>(secs.body("agent.links")),
         serde_json::from_str::<Value>(secs.body("agent.links_after")),

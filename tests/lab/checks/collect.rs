@@ -492,23 +492,20 @@ fn check_mapping(c: &mut Ctx, doc: &Value) {
 pub fn check(secs: &Sections, _kernel: &str) -> Vec<String> {
     let mut errs = Vec::new();
     let body = |name: &str| secs.body(name);
-    for s in [
-        "collect.root",
-        "collect.nocap",
-        "collect.before.links",
-        "collect.after.links",
-        "collect.before.xfrm_state",
-        "collect.after.xfrm_state",
-        "collect.before.xfrm_policy",
-        "collect.before.xfrm_stat",
-        "collect.after.xfrm_stat",
-    ] {
-        match secs.get(s) {
-            None => errs.push(format!("section {s} missing")),
-            Some(x) if x.rc != 0 => errs.push(format!("section {s} rc={}:\n{}", x.rc, x.body)),
-            _ => {}
-        }
-    }
+    secs.require_ok(
+        &[
+            "collect.root",
+            "collect.nocap",
+            "collect.before.links",
+            "collect.after.links",
+            "collect.before.xfrm_state",
+            "collect.after.xfrm_state",
+            "collect.before.xfrm_policy",
+            "collect.before.xfrm_stat",
+            "collect.after.xfrm_stat",
+        ],
+        &mut errs,
+    );
     if !errs.is_empty() {
         return errs;
     }

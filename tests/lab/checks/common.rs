@@ -77,6 +77,20 @@ impl Sections {
         s
     }
 
+    /// A problem pushed to `errs` for each of `names` that is missing or
+    /// whose command exited non-zero (its body quoted).
+    pub fn require_ok(&self, names: &[&str], errs: &mut Vec<String>) {
+        for name in names {
+            match self.get(name) {
+                None => errs.push(format!("section {name} missing")),
+                Some(s) if s.rc != 0 => {
+                    errs.push(format!("section {name} rc={}:\n{}", s.rc, s.body))
+                }
+                Some(_) => {}
+            }
+        }
+    }
+
     /// The section's body ("" when missing).
     pub fn body(&self, name: &str) -> &str {
         self.map.get(name).map_or("", |s| s.body.as_str())
