@@ -672,64 +672,45 @@ fn alarm_table_shows_thresholds_state_delta_and_events() {
         (v.kind.clone(), v.value.clone())
     };
     let pair = |k: &str, v: &str| (k.to_string(), v.to_string());
+    let expect_cells = |cells: &[(u32, u32, u32, &str, &str)]| {
+        for &(col, ifindex, cat, kind, value) in cells {
+            assert_eq!(
+                get(col, ifindex, cat),
+                pair(kind, value),
+                "{}",
+                alarm_obj(col, ifindex, cat)
+            );
+        }
+    };
     // vti1 carrier: the category's thresholds, a rising alarm outstanding.
-    assert_eq!(
-        get(alarm_col::INTERVAL, VTI1, CARRIER),
-        pair("Gauge32", "6")
-    );
-    assert_eq!(
-        get(alarm_col::RISING_THRESHOLD, VTI1, CARRIER),
-        pair("Gauge32", "4")
-    );
-    assert_eq!(
-        get(alarm_col::FALLING_THRESHOLD, VTI1, CARRIER),
-        pair("Gauge32", "1")
-    );
-    assert_eq!(
-        get(alarm_col::STATE, VTI1, CARRIER),
-        pair("INTEGER", ARMED_FALLING)
-    );
-    assert_eq!(
-        get(alarm_col::LAST_DELTA, VTI1, CARRIER),
-        pair("Counter64", "6")
-    );
-    assert_eq!(
-        get(alarm_col::EVENTS_SENT, VTI1, CARRIER),
-        pair("Counter64", "1")
-    );
-    assert_eq!(
-        get(alarm_col::EVENTS_SUPPRESSED, VTI1, CARRIER),
-        pair("Counter64", "0")
-    );
+    expect_cells(&[
+        (alarm_col::INTERVAL, VTI1, CARRIER, "Gauge32", "6"),
+        (alarm_col::RISING_THRESHOLD, VTI1, CARRIER, "Gauge32", "4"),
+        (alarm_col::FALLING_THRESHOLD, VTI1, CARRIER, "Gauge32", "1"),
+        (alarm_col::STATE, VTI1, CARRIER, "INTEGER", ARMED_FALLING),
+        (alarm_col::LAST_DELTA, VTI1, CARRIER, "Counter64", "6"),
+        (alarm_col::EVENTS_SENT, VTI1, CARRIER, "Counter64", "1"),
+        (
+            alarm_col::EVENTS_SUPPRESSED,
+            VTI1,
+            CARRIER,
+            "Counter64",
+            "0",
+        ),
+    ]);
     let (kind, ticks) = get(alarm_col::LAST_EVENT_TIME, VTI1, CARRIER);
     assert_eq!(kind, "Timeticks");
     assert!(!ticks.starts_with("(0)"), "{ticks}");
     // vti6x carrier: the glob override; quiet, armed for rising.
-    assert_eq!(
-        get(alarm_col::INTERVAL, VTI6, CARRIER),
-        pair("Gauge32", "8")
-    );
-    assert_eq!(
-        get(alarm_col::RISING_THRESHOLD, VTI6, CARRIER),
-        pair("Gauge32", "9")
-    );
-    assert_eq!(
-        get(alarm_col::FALLING_THRESHOLD, VTI6, CARRIER),
-        pair("Gauge32", "3")
-    );
-    assert_eq!(
-        get(alarm_col::STATE, VTI6, CARRIER),
-        pair("INTEGER", ARMED_RISING)
-    );
-    assert_eq!(
-        get(alarm_col::EVENTS_SENT, VTI6, CARRIER),
-        pair("Counter64", "0")
-    );
-    // dropped is off by default.
-    assert_eq!(
-        get(alarm_col::STATE, XFRM, DROPPED),
-        pair("INTEGER", DISABLED)
-    );
+    expect_cells(&[
+        (alarm_col::INTERVAL, VTI6, CARRIER, "Gauge32", "8"),
+        (alarm_col::RISING_THRESHOLD, VTI6, CARRIER, "Gauge32", "9"),
+        (alarm_col::FALLING_THRESHOLD, VTI6, CARRIER, "Gauge32", "3"),
+        (alarm_col::STATE, VTI6, CARRIER, "INTEGER", ARMED_RISING),
+        (alarm_col::EVENTS_SENT, VTI6, CARRIER, "Counter64", "0"),
+        // dropped is off by default.
+        (alarm_col::STATE, XFRM, DROPPED, "INTEGER", DISABLED),
+    ]);
     // Six categories per tunnel, and the notify-only column is not served.
     let states = table
         .keys()
