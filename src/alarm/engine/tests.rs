@@ -59,6 +59,15 @@ impl Rig {
         }
     }
 
+    /// The SA events (saDown/saUp) of evaluating the snapshot at `secs`.
+    fn sa_events(&mut self, secs: u64) -> Vec<&'static str> {
+        let snap = self.snapshot(secs);
+        kinds(&self.engine.evaluate(&snap).0)
+            .into_iter()
+            .filter(|k| k.starts_with("sa"))
+            .collect()
+    }
+
     /// One poll at `secs` after start, with `add` more carrier errors.
     fn poll(&mut self, secs: u64, add: u64) -> (Vec<Event>, AlarmRow) {
         self.carrier += add;
@@ -302,19 +311,12 @@ fn counter_discontinuity_restarts_the_alarm() {
 #[test]
 fn sa_down_and_up() {
     let mut r = Rig::new(config(10, 1, 0, 0));
-    let sa_events = |r: &mut Rig, s: u64| {
-        let snap = r.snapshot(s);
-        kinds(&r.engine.evaluate(&snap).0)
-            .into_iter()
-            .filter(|k| k.starts_with("sa"))
-            .collect::<Vec<_>>()
-    };
-    assert!(sa_events(&mut r, 0).is_empty());
+    assert!(r.sa_events(0).is_empty());
     r.outbound = 0;
-    assert_eq!(sa_events(&mut r, 10), ["saDown"]);
-    assert!(sa_events(&mut r, 20).is_empty());
+    assert_eq!(r.sa_events(10), ["saDown"]);
+    assert!(r.sa_events(20).is_empty());
     r.outbound = 2;
-    assert_eq!(sa_events(&mut r, 30), ["saUp"]);
+    assert_eq!(r.sa_events(30), ["saUp"]);
 }
 
 #[test]
@@ -377,18 +379,11 @@ fn a_disabled_sa_down_does_not_hold_back_sa_up() {
     let mut c = config(10, 1, 0, 60);
     c.notifications.sa_down = false;
     let mut r = Rig::new(c);
-    let sa_events = |r: &mut Rig, s: u64| {
-        let snap = r.snapshot(s);
-        kinds(&r.engine.evaluate(&snap).0)
-            .into_iter()
-            .filter(|k| k.starts_with("sa"))
-            .collect::<Vec<_>>()
-    };
-    assert!(sa_events(&mut r, 0).is_empty());
+    assert!(r.sa_events(0).is_empty());
     r.outbound = 0;
-    assert!(sa_events(&mut r, 10).is_empty());
+    assert!(r.sa_events(10).is_empty());
     r.outbound = 1;
-    assert_eq!(sa_events(&mut r, 20), ["saUp"]);
+    assert_eq!(r.sa_events(20), ["saUp"]);
 }
 
 /// The sample window as it was before runs of equal values were collapsed:
