@@ -7,5 +7,5 @@ pub mod categories;
 pub mod diagnose;
 pub mod mapping;
 
-#[cfg(test)]
-pub(crate) mod testutil;
+#[doc(hidden)]
+pub mod testutil;

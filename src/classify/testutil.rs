@@ -1,4 +1,5 @@
-//! Hand-built model values for the classify unit tests.
+//! Hand-built model values for the unit tests and for the integration
+//! tests' fixtures (`tests/common`). Not part of the API.
 
 use crate::model::*;
 

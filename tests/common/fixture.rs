@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
+use vti_agentx::classify::testutil;
 use vti_agentx::model::*;
 
 /// Runs at every collect, before the data is read: `(data, n)` with `n`
@@ -141,53 +142,34 @@ pub fn tunnel(ifindex: u32, name: &str, kind: TunnelKind) -> Tunnel {
     }
 }
 
+/// `testutil::sa` with what an SA that has carried traffic shows: counters,
+/// an add time 100 s ago and time limits (soft 3000 s, hard 3600 s).
 pub fn sa(spi: u32, src: &str, dst: &str, direction: SaDirection) -> SecurityAssociation {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap()
         .as_secs();
-    SecurityAssociation {
-        spi,
-        proto: 50,
-        mode: 1,
-        src: src.parse().unwrap(),
-        dst: dst.parse().unwrap(),
-        reqid: spi,
-        direction,
-        mark: None,
-        set_mark: None,
-        if_id: None,
-        algorithms: AlgorithmNames {
-            enc_alg: Some("cbc(aes)".into()),
-            auth_alg: Some("hmac(sha256)".into()),
-            ..AlgorithmNames::default()
-        }
-        .intern(),
-        selector_family: 0,
-        lifetime: SaLifetime {
-            soft_byte_limit: u64::MAX,
-            hard_byte_limit: u64::MAX,
-            soft_packet_limit: u64::MAX,
-            hard_packet_limit: u64::MAX,
-            soft_add_expires_seconds: 3000,
-            hard_add_expires_seconds: 3600,
-            ..SaLifetime::default()
-        }
-        .into(),
-        current: SaCurrent {
-            bytes: 4242,
-            packets: 42,
-            add_time: now - 100,
-            use_time: now - 90,
-        },
-        stats: SaStats::default(),
-        replay: SaReplay {
-            oseq: 42,
-            seq: 0,
-            window: 32,
-            esn: false,
-        },
+    let mut sa = testutil::sa(spi, src, dst, direction);
+    sa.reqid = spi;
+    sa.lifetime = SaLifetime {
+        soft_add_expires_seconds: 3000,
+        hard_add_expires_seconds: 3600,
+        ..sa.lifetime.get()
     }
+    .into();
+    sa.current = SaCurrent {
+        bytes: 4242,
+        packets: 42,
+        add_time: now - 100,
+        use_time: now - 90,
+    };
+    sa.replay = SaReplay {
+        oseq: 42,
+        seq: 0,
+        window: 32,
+        esn: false,
+    };
+    sa
 }
 
 /// Three tunnels (one of each kind), each with an outbound and an inbound SA.
@@ -251,25 +233,11 @@ pub fn out_policies(tunnels: &[Tunnel]) -> Vec<Policy> {
                     "203.0.113.9".parse().unwrap(),
                 ),
             };
-            Policy {
-                index: 8 * (i as u32 + 1) + 1,
-                direction: PolicyDirection::Out,
-                action: PolicyAction::Allow,
-                priority: 0,
-                selector_family: 0,
-                selector_src: None,
-                selector_dst: None,
-                mark: t.okey.map(|k| (k, 0xffff_ffff)),
-                if_id: t.if_id,
-                templates: vec![PolicyTemplate {
-                    src: Some(src),
-                    dst: Some(dst),
-                    proto: 50,
-                    mode: 1,
-                    reqid: 0,
-                    spi: 0,
-                }],
-            }
+            let mut policy = testutil::out_policy(t.okey, t.if_id, &dst.to_string());
+            policy.index = 8 * (i as u32 + 1) + 1;
+            policy.templates[0].src = Some(src);
+            policy.templates[0].reqid = 0;
+            policy
         })
         .collect()
 }
