@@ -30,18 +30,13 @@ log "machine: $MACHINE"
 
 declare -A PORT AGENT
 for side in A B; do
-    port=$(free_udp_port)
-    start_master "$BENCH_TMP/$side" "$port"
-    master=$MASTER_PID
     bin=${side}_BIN
-    BENCH_AGENT=${!bin} start_agent "$BENCH_TMP/$side/master" "$N"
-    wait_for 60 value_is "" "$port" "$TUNNEL_COUNT_OID" "$N" ||
-        die "agent $side never served $N tunnels; log: $(tail -5 "$BENCH_TMP/agent.log")"
+    BENCH_AGENT=${!bin} start_served "$BENCH_TMP/$side" "$N" 10 60
     if [ -n "${PIN_CPU:-}" ]; then
-        taskset -apc "$PIN_CPU" "$master" >/dev/null
+        taskset -apc "$PIN_CPU" "$MASTER_PID" >/dev/null
         taskset -apc "$PIN_CPU" "$AGENT_PID" >/dev/null
     fi
-    PORT[$side]=$port AGENT[$side]=$AGENT_PID
+    PORT[$side]=$SERVED_PORT AGENT[$side]=$AGENT_PID
 done
 
 for ((r = 0; r < RUNS; r++)); do

@@ -37,10 +37,8 @@ schedstat_ns() { awk '{print $1}' "/proc/$1/schedstat" 2>/dev/null || echo 0; }
 ROWS=()
 for n in "${SIZES[@]}"; do
     dir=$BENCH_TMP/n$n
-    port=$(free_udp_port)
-    start_master "$dir" "$port"
-    start_agent "$dir/master" "$n" "$INTERVAL"
-    wait_for 120 value_is "" "$port" "$TUNNEL_COUNT_OID" "$n" || die "agent did not register $n tunnels"
+    start_served "$dir" "$n" "$INTERVAL" 120
+    port=$SERVED_PORT
     log "N=$n: registered; warming up ${WARMUP}s"
     sleep "$WARMUP"
     t0=$(cpu_ticks "$AGENT_PID"); ns0=$(schedstat_ns "$AGENT_PID"); w0=${EPOCHREALTIME/./}

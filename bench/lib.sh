@@ -162,6 +162,18 @@ start_agent() {
     STARTED_PIDS+=("$AGENT_PID")
 }
 
+# start_served DIR N INTERVAL SECS: a private master on a free port with
+# bench_agent (N tunnels, INTERVAL s polls) behind it, waited for (≤ SECS)
+# until it serves all N. Sets SERVED_PORT, MASTER_PID and AGENT_PID.
+start_served() {
+    local dir=$1 n=$2 interval=$3 secs=$4
+    SERVED_PORT=$(free_udp_port)
+    start_master "$dir" "$SERVED_PORT"
+    start_agent "$dir/master" "$n" "$interval"
+    wait_for "$secs" value_is "" "$SERVED_PORT" "$TUNNEL_COUNT_OID" "$n" ||
+        die "agent never served $n tunnels; log: $(tail -5 "$BENCH_TMP/agent.log")"
+}
+
 # make_netns NAME N: a namespace with lo up and N veth interfaces (N/2 pairs).
 make_netns() {
     local ns=$1 n=$2 i

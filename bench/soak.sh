@@ -90,10 +90,8 @@ print("p50 %.0f ms, p99 %.0f ms, max %.0f ms" % (pct(50), pct(99), v[-1]))' "$@"
 
 phase_restarts() {
     local dir=$BENCH_TMP/restarts n=$RESTART_TUNNELS port
-    port=$(free_udp_port)
-    start_master "$dir" "$port"
-    start_agent "$dir/master" "$n" 10
-    wait_for 60 value_is "" "$port" "$TUNNEL_COUNT_OID" "$n" || die "agent did not register"
+    start_served "$dir" "$n" 10 60
+    port=$SERVED_PORT
     local expected
     expected=$("$HERE/walk_loop.sh" 1 "$port" "$ROOT_OID" 50 | awk '{print $2}')
     log "(i) $RESTARTS restarts, $n tunnels ($expected varbinds/walk), hold ${HOLD}s"
@@ -144,10 +142,8 @@ phase_restarts() {
 
 phase_walkers() {
     local dir=$BENCH_TMP/walkers n=$WALK_TUNNELS port
-    port=$(free_udp_port)
-    start_master "$dir" "$port"
-    start_agent "$dir/master" "$n" 10
-    wait_for 120 value_is "" "$port" "$TUNNEL_COUNT_OID" "$n" || die "agent did not register"
+    start_served "$dir" "$n" 10 120
+    port=$SERVED_PORT
     local expected
     expected=$("$HERE/walk_loop.sh" 1 "$port" "$ROOT_OID" 50 | awk '{print $2}')
     sleep 12 # a couple of polls: RSS at its steady state
