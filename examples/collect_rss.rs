@@ -84,7 +84,7 @@ async fn main() -> anyhow::Result<()> {
         let mut poller = Poller::new(collector, index, root, interval);
         let mut kept = None;
         for i in 1..=polls {
-            let snapshot = poller.poll_once().await?;
+            let snapshot = poller.poll_once().await?.snapshot;
             let (tunnels, sas) = (snapshot.tunnels.len(), snapshot.sas.len());
             kept = Some(snapshot);
             trim();

@@ -17,9 +17,9 @@ use crate::agentx::transport::MasterAddr;
 use crate::config::{Config, DEFAULT_PATH};
 use crate::gate::Gated;
 use crate::mib::{MibIndex, SharedIndex};
-use crate::model::{Lookups, SampleSource, Snapshot};
+use crate::model::{Lookups, SampleSource};
 use crate::oid::Oid;
-use crate::poller::{Poller, Reload};
+use crate::poller::{Poller, Reload, Served};
 
 /// Notifications waiting between the poller and the session; the session
 /// has its own bounded queue for the time the master is away.
@@ -148,11 +148,7 @@ async fn reload_on_sighup(path: Option<PathBuf>, running: Settings, tx: watch::S
 
 /// One look at the kernel for `show`: two readings `wait` apart, so that
 /// errors rising in between are classified and diagnosed.
-pub async fn snapshot_once<S>(
-    source: S,
-    cfg: &Config,
-    wait: Duration,
-) -> anyhow::Result<Arc<Snapshot>>
+pub async fn snapshot_once<S>(source: S, cfg: &Config, wait: Duration) -> anyhow::Result<Served>
 where
     S: SampleSource + Lookups,
 {

@@ -164,11 +164,11 @@ fn show(config: Option<&Path>, json: bool, wait: u64) -> ExitCode {
         agent::snapshot_once(collector, &cfg, Duration::from_secs(wait)).await
     });
     match result {
-        Ok(snapshot) => {
+        Ok(served) => {
             if json {
-                println!("{}", show::json(&snapshot));
+                println!("{}", show::json(&served.snapshot, &served.alarms));
             } else {
-                print!("{}", show::human(&snapshot));
+                print!("{}", show::human(&served.snapshot));
             }
             ExitCode::SUCCESS
         }

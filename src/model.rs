@@ -11,10 +11,8 @@ use std::time::{Instant, SystemTime};
 
 use serde::Serialize;
 
-mod alarm_table;
 mod algorithms;
 mod lifetime;
-pub use alarm_table::{AlarmTable, AlarmTableBuilder};
 pub use algorithms::{AlgorithmNames, Algorithms};
 pub use lifetime::PackedLifetime;
 
@@ -439,32 +437,6 @@ impl Categories {
     }
 }
 
-/// vtiAlarmState.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub enum AlarmState {
-    ArmedRising = 1,
-    ArmedFalling = 2,
-    Disabled = 3,
-}
-
-/// One vtiAlarmTable row.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct AlarmRow {
-    pub ifindex: u32,
-    pub category: ErrorCategory,
-    /// Thresholds in force.
-    pub interval_secs: u32,
-    pub rising: u32,
-    pub falling: u32,
-    pub state: AlarmState,
-    pub last_delta: u64,
-    #[serde(skip)]
-    pub last_event_at: Option<Instant>,
-    pub sent: u64,
-    pub suppressed: u64,
-}
-
 /// A tunnel as served: the kernel's view plus what we derived.
 #[derive(Clone, Debug, Serialize)]
 pub struct TunnelRow {
@@ -516,9 +488,6 @@ pub struct Snapshot {
     pub sas: Vec<SaRow>,
     #[serde(skip)]
     pub policies: Availability<Vec<Policy>>,
-    /// vtiAlarmTable, sorted by (ifindex, category); filled by the alarm
-    /// engine after the snapshot is built.
-    pub alarms: AlarmTable,
     /// Polls that failed since start (the previous snapshot stays served).
     pub poll_failures: u64,
 }

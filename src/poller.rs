@@ -1,4 +1,9 @@
-//! The poll loop: collect a Sample, build a Snapshot, render it, swap it in.
+//! The poll loop: wires the stages together and swaps the result in.
+//!
+//! collect (`SampleSource`) → classify (`Classifier`, a complete Snapshot)
+//! → alarm (`AlarmEngine`: the alarm table and the notifications) → mib
+//! (`render`: the index SNMP answers from). Each stage hands the next a
+//! finished value; nothing here reaches into a stage.
 //!
 //! This is the only place that waits on the kernel; the AgentX session reads
 //! whatever index was swapped in last, so a slow or failing poll never delays
@@ -11,9 +16,8 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::{interval, timeout, MissedTickBehavior};
 
 use crate::alarm::notify::{notification, Notification};
-use crate::alarm::{AlarmConfig, AlarmEngine};
-use crate::classify::builder::SnapshotBuilder;
-use crate::classify::diagnose::{diagnose, peer_of, Evidence};
+use crate::alarm::{AlarmConfig, AlarmEngine, AlarmTable};
+use crate::classify::Classifier;
 use crate::mib::render::render;
 use crate::mib::SharedIndex;
 use crate::model::{Lookups, SampleSource, Snapshot};
@@ -21,16 +25,22 @@ use crate::oid::Oid;
 
 pub struct Poller<S> {
     source: S,
-    builder: SnapshotBuilder,
+    classifier: Classifier,
     index: SharedIndex,
     root: Oid,
     interval: Duration,
-    latest: watch::Sender<Option<Arc<Snapshot>>>,
     failing: bool,
     alarms: AlarmEngine,
     /// Where notifications go (the AgentX session's queue); `None` for a
     /// one-shot `show`.
     notify: Option<mpsc::Sender<Notification>>,
+}
+
+/// What one poll served.
+#[derive(Clone, Debug)]
+pub struct Served {
+    pub snapshot: Arc<Snapshot>,
+    pub alarms: Arc<AlarmTable>,
 }
 
 /// What a SIGHUP may change without restarting anything.
@@ -40,30 +50,17 @@ pub struct Reload {
     pub alarms: AlarmConfig,
 }
 
-/// At most one set of diagnosis look-ups per tunnel this often (and at
-/// most once per poll anyway): a tunnel erroring non-stop costs at most a
-/// few netlink requests a second. A little under the shortest poll interval
-/// (1 s): consecutive polls are stamped when their task wakes, so two of
-/// them can be 0.99 s apart, and a look-up skipped on the poll where a new
-/// fault shows would leave the previous cause served.
-const MIN_LOOKUP_GAP: Duration = Duration::from_millis(900);
-
 /// The least time a poll gets before it counts as stuck and failed.
 const MIN_POLL_BUDGET: Duration = Duration::from_secs(10);
 
-/// Budget for one tunnel's look-ups.
-const LOOKUP_TIMEOUT: Duration = Duration::from_secs(2);
-
 impl<S: SampleSource + Lookups> Poller<S> {
     pub fn new(source: S, index: SharedIndex, root: Oid, interval: Duration) -> Self {
-        let (latest, _) = watch::channel(None);
         Poller {
             source,
-            builder: SnapshotBuilder::new(),
+            classifier: Classifier::new(),
             index,
             root,
             interval,
-            latest,
             failing: false,
             alarms: AlarmEngine::new(AlarmConfig::default()),
             notify: None,
@@ -77,14 +74,9 @@ impl<S: SampleSource + Lookups> Poller<S> {
         self
     }
 
-    /// Every snapshot published, for consumers other than SNMP (alarms).
-    pub fn subscribe(&self) -> watch::Receiver<Option<Arc<Snapshot>>> {
-        self.latest.subscribe()
-    }
-
     /// One poll. On failure the previous snapshot stays served and the
     /// failure is counted (vtiPollFailures).
-    pub async fn poll_once(&mut self) -> anyhow::Result<Arc<Snapshot>> {
+    pub async fn poll_once(&mut self) -> anyhow::Result<Served> {
         // A poll that takes longer than this is stuck: give up on it (the
         // ticks are delayed meanwhile, never queued). Not the interval: at
         // short intervals a busy machine makes polls merely slow, and giving
@@ -103,11 +95,11 @@ impl<S: SampleSource + Lookups> Poller<S> {
             tracing::info!("polling the kernel works again");
             self.failing = false;
         }
-        let interval_secs = u32::try_from(self.interval.as_secs()).unwrap_or(u32::MAX);
-        let mut snapshot = self.builder.build(sample, interval_secs);
-        self.diagnose_new_errors(&mut snapshot).await;
-        let (events, alarm_rows) = self.alarms.evaluate(&snapshot);
-        snapshot.alarms = alarm_rows;
+        let snapshot = self
+            .classifier
+            .classify(sample, &mut self.source, self.interval)
+            .await;
+        let (events, alarms) = self.alarms.evaluate(&snapshot);
         if let Some(notify) = &self.notify {
             for event in &events {
                 tracing::info!(?event, "notification");
@@ -118,73 +110,17 @@ impl<S: SampleSource + Lookups> Poller<S> {
                 }
             }
         }
-        let snapshot = Arc::new(snapshot);
-        self.builder.remember_served(Arc::clone(&snapshot));
-        self.index
-            .store(Arc::new(render(Arc::clone(&snapshot), &self.root)));
-        self.latest.send_replace(Some(Arc::clone(&snapshot)));
-        Ok(snapshot)
-    }
-
-    /// For each tunnel whose errors rose in this interval: look up route,
-    /// policy and SA and record why.
-    async fn diagnose_new_errors(&mut self, snapshot: &mut Snapshot) {
-        let erroring: Vec<usize> = (0..snapshot.tunnels.len())
-            .filter(|&i| snapshot.tunnels[i].last_delta.any_error())
-            .collect();
-        if erroring.is_empty() {
-            return;
-        }
-        let default_out_blocks = timeout(LOOKUP_TIMEOUT, self.source.default_out_blocks())
-            .await
-            .unwrap_or(None);
-        for i in erroring {
-            let ifindex = snapshot.tunnels[i].tunnel.ifindex;
-            if !self
-                .builder
-                .book_lookup(ifindex, snapshot.taken_at, MIN_LOOKUP_GAP)
-            {
-                continue;
-            }
-            let sas = snapshot.xfrm_available.then_some(snapshot.sas.as_slice());
-            let policies = snapshot.policies.as_ref().map(Vec::as_slice);
-            let row = &snapshot.tunnels[i];
-            let peer = peer_of(&row.tunnel, sas.unwrap_or(&[]), policies.unwrap_or(&[]));
-            let route = match peer {
-                Some((dst, src, mark)) => {
-                    timeout(LOOKUP_TIMEOUT, self.source.route_to(dst, src, mark))
-                        .await
-                        .unwrap_or(None)
-                }
-                None => None,
-            };
-            let diagnosis = diagnose(&Evidence {
-                tunnel: &row.tunnel,
-                delta: &row.last_delta,
-                sas,
-                policies,
-                default_out_blocks,
-                xfrm_stat_delta: self.builder.xfrm_stat_recent(),
-                route,
-                after_hard_expiry: self.builder.after_hard_expiry(ifindex),
-            });
-            tracing::info!(
-                tunnel = %row.tunnel.name,
-                cause = diagnosis.cause.name(),
-                "{}",
-                diagnosis.text
-            );
-            // Two polls and a bit: the errors of the poll after a fault's last
-            // look-up, counted before it was repaired.
-            let keep = self.interval * 2 + Duration::from_secs(1);
-            snapshot.tunnels[i].diagnosis =
-                self.builder
-                    .record_diagnosis(ifindex, diagnosis, snapshot.taken_at, keep);
-        }
+        let alarms = Arc::new(alarms);
+        self.index.store(Arc::new(render(
+            Arc::clone(&snapshot),
+            Arc::clone(&alarms),
+            &self.root,
+        )));
+        Ok(Served { snapshot, alarms })
     }
 
     fn failed(&mut self, e: anyhow::Error) -> anyhow::Error {
-        let n = self.builder.record_failure();
+        let n = self.classifier.record_failure();
         if !self.failing {
             tracing::warn!("polling the kernel failed (serving the last good data): {e:#}");
             self.failing = true;
@@ -279,7 +215,7 @@ mod tests {
             .poll_once()
             .await
             .expect("a 2.5 s poll at a 1 s interval succeeds");
-        assert_eq!(snap.poll_failures, 0);
+        assert_eq!(snap.snapshot.poll_failures, 0);
     }
 
     #[tokio::test(start_paused = true)]
@@ -287,6 +223,6 @@ mod tests {
         let mut p = poller(Duration::from_secs(3600), Duration::from_secs(1));
         assert!(p.poll_once().await.is_err());
         p.source.delay = Duration::ZERO;
-        assert_eq!(p.poll_once().await.unwrap().poll_failures, 1);
+        assert_eq!(p.poll_once().await.unwrap().snapshot.poll_failures, 1);
     }
 }

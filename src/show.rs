@@ -4,11 +4,19 @@ use std::fmt::Write as _;
 use std::net::IpAddr;
 use std::time::UNIX_EPOCH;
 
+use crate::alarm::AlarmTable;
 use crate::model::{Availability, Cause, SaDirection, SaRow, Snapshot, TunnelKind, TunnelRow};
 
-/// JSON: the snapshot's serde form (key material never reaches the model).
-pub fn json(snapshot: &Snapshot) -> String {
-    serde_json::to_string_pretty(snapshot).expect("snapshot serializes")
+/// JSON: the snapshot's serde form and the alarm table (key material never
+/// reaches the model).
+pub fn json(snapshot: &Snapshot, alarms: &AlarmTable) -> String {
+    #[derive(serde::Serialize)]
+    struct Shown<'a> {
+        #[serde(flatten)]
+        snapshot: &'a Snapshot,
+        alarms: &'a AlarmTable,
+    }
+    serde_json::to_string_pretty(&Shown { snapshot, alarms }).expect("snapshot serializes")
 }
 
 pub fn human(snapshot: &Snapshot) -> String {

@@ -15,6 +15,7 @@ use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use vti_agentx::mib::columns::{self, Access, Column, Syntax};
 use vti_agentx::mib::oids::{self, *};
 use vti_agentx::mib::text::{rerooted, MIB_TEXT};
 use vti_agentx::oid::Oid;
@@ -159,8 +160,58 @@ fn defined_names(text: &str) -> Vec<String> {
     names
 }
 
-/// Every name of the MIB and its OID relative to the module root, from the
-/// constants in `src/mib/oids.rs`.
+/// An object's description (`src/mib/columns.rs`) without its reader.
+struct Described {
+    id: u32,
+    name: &'static str,
+    syntax: Syntax,
+    access: Access,
+}
+
+fn described<R, S>(columns: &[Column<R, S>]) -> Vec<Described> {
+    columns
+        .iter()
+        .map(|c| Described {
+            id: c.id,
+            name: c.name,
+            syntax: c.syntax,
+            access: c.access,
+        })
+        .collect()
+}
+
+/// (table, entry, sub-id under vtiObjects, columns).
+fn tables() -> Vec<(&'static str, &'static str, u32, Vec<Described>)> {
+    vec![
+        (
+            "vtiXfrmStatTable",
+            "vtiXfrmStatEntry",
+            XFRM_STAT_TABLE,
+            described(columns::xfrm_stat::COLUMNS),
+        ),
+        (
+            "vtiIfTable",
+            "vtiIfEntry",
+            IF_TABLE,
+            described(columns::if_col::COLUMNS),
+        ),
+        (
+            "vtiSaTable",
+            "vtiSaEntry",
+            SA_TABLE,
+            described(columns::sa_col::COLUMNS),
+        ),
+        (
+            "vtiAlarmTable",
+            "vtiAlarmEntry",
+            ALARM_TABLE,
+            described(columns::alarm_col::COLUMNS),
+        ),
+    ]
+}
+
+/// Every name of the MIB and its OID relative to the module root, from
+/// `src/mib/oids.rs` and the object descriptions of `src/mib/columns.rs`.
 fn expected() -> BTreeMap<&'static str, Vec<u32>> {
     let mut m: BTreeMap<&'static str, Vec<u32>> = BTreeMap::new();
     let mut add = |name: &'static str, tail: &[u32]| {
@@ -181,132 +232,17 @@ fn expected() -> BTreeMap<&'static str, Vec<u32>> {
         add("vtiSaExpiring", &n(SA_EXPIRING));
     }
 
+    // Every object under vtiObjects, from its description.
     add("vtiGlobal", &[OBJECTS, GLOBAL]);
-    {
-        use oids::global::*;
-        let g = |x| [OBJECTS, GLOBAL, x];
-        add("vtiPollInterval", &g(POLL_INTERVAL));
-        add("vtiLastPollTime", &g(LAST_POLL_TIME));
-        add("vtiAgentVersion", &g(AGENT_VERSION));
-        add("vtiTunnelCount", &g(TUNNEL_COUNT));
-        add("vtiSaCount", &g(SA_COUNT));
-        add("vtiXfrmAvailable", &g(XFRM_AVAILABLE));
-        add("vtiPollFailures", &g(POLL_FAILURES));
-        add("vtiKernelRelease", &g(KERNEL_RELEASE));
+    for c in described(columns::global::COLUMNS) {
+        add(c.name, &[OBJECTS, GLOBAL, c.id]);
     }
-
-    add("vtiXfrmStatTable", &[OBJECTS, XFRM_STAT_TABLE]);
-    add("vtiXfrmStatEntry", &[OBJECTS, XFRM_STAT_TABLE, 1]);
-    {
-        use oids::xfrm_stat::*;
-        let c = |x| [OBJECTS, XFRM_STAT_TABLE, 1, x];
-        add("vtiXfrmStatIndex", &c(INDEX));
-        add("vtiXfrmStatName", &c(NAME));
-        add("vtiXfrmStatValue", &c(VALUE));
-    }
-
-    add("vtiIfTable", &[OBJECTS, IF_TABLE]);
-    add("vtiIfEntry", &[OBJECTS, IF_TABLE, 1]);
-    {
-        use oids::if_col::*;
-        let c = |x| [OBJECTS, IF_TABLE, 1, x];
-        add("vtiIfIndex", &c(INDEX));
-        add("vtiIfName", &c(NAME));
-        add("vtiIfKind", &c(KIND));
-        add("vtiIfLocalAddrType", &c(LOCAL_ADDR_TYPE));
-        add("vtiIfLocalAddr", &c(LOCAL_ADDR));
-        add("vtiIfRemoteAddrType", &c(REMOTE_ADDR_TYPE));
-        add("vtiIfRemoteAddr", &c(REMOTE_ADDR));
-        add("vtiIfIKey", &c(IKEY));
-        add("vtiIfOKey", &c(OKEY));
-        add("vtiIfXfrmIfId", &c(XFRM_IF_ID));
-        add("vtiIfUnderlayIfIndex", &c(UNDERLAY_IF_INDEX));
-        add("vtiIfMtu", &c(MTU));
-        add("vtiIfOperStatus", &c(OPER_STATUS));
-        add("vtiIfTxPackets", &c(TX_PACKETS));
-        add("vtiIfTxOctets", &c(TX_OCTETS));
-        add("vtiIfTxErrors", &c(TX_ERRORS));
-        add("vtiIfTxDropped", &c(TX_DROPPED));
-        add("vtiIfTxCarrierErrors", &c(TX_CARRIER_ERRORS));
-        add("vtiIfCollisions", &c(COLLISIONS));
-        add("vtiIfTxAbortedErrors", &c(TX_ABORTED_ERRORS));
-        add("vtiIfRxPackets", &c(RX_PACKETS));
-        add("vtiIfRxOctets", &c(RX_OCTETS));
-        add("vtiIfRxErrors", &c(RX_ERRORS));
-        add("vtiIfRxDropped", &c(RX_DROPPED));
-        add("vtiIfErrorCountersValid", &c(ERROR_COUNTERS_VALID));
-        add("vtiIfCatCarrier", &c(CAT_CARRIER));
-        add("vtiIfCatLoop", &c(CAT_LOOP));
-        add("vtiIfCatTooBig", &c(CAT_TOO_BIG));
-        add("vtiIfCatOutputErrors", &c(CAT_OUTPUT_ERRORS));
-        add("vtiIfCatDropped", &c(CAT_DROPPED));
-        add("vtiIfSuspectedUnderlayDrops", &c(SUSPECTED_UNDERLAY_DROPS));
-        add("vtiIfCause", &c(CAUSE));
-        add("vtiIfDiagnosis", &c(DIAGNOSIS));
-        add("vtiIfLastErrorTime", &c(LAST_ERROR_TIME));
-        add("vtiIfCounterDiscontinuityTime", &c(DISCONTINUITY_TIME));
-        add("vtiIfOutSaCount", &c(OUT_SA_COUNT));
-        add("vtiIfInSaCount", &c(IN_SA_COUNT));
-        add("vtiIfNoOutboundSa", &c(NO_OUTBOUND_SA));
-        add("vtiIfSecondsToHardExpiry", &c(SECONDS_TO_HARD_EXPIRY));
-        add("vtiIfSeqHeadroom", &c(SEQ_HEADROOM));
-    }
-
-    add("vtiSaTable", &[OBJECTS, SA_TABLE]);
-    add("vtiSaEntry", &[OBJECTS, SA_TABLE, 1]);
-    {
-        use oids::sa_col::*;
-        let c = |x| [OBJECTS, SA_TABLE, 1, x];
-        add("vtiSaIfIndex", &c(IF_INDEX));
-        add("vtiSaIndex", &c(INDEX));
-        add("vtiSaSpi", &c(SPI));
-        add("vtiSaDirection", &c(DIRECTION));
-        add("vtiSaSrcAddrType", &c(SRC_ADDR_TYPE));
-        add("vtiSaSrcAddr", &c(SRC_ADDR));
-        add("vtiSaDstAddrType", &c(DST_ADDR_TYPE));
-        add("vtiSaDstAddr", &c(DST_ADDR));
-        add("vtiSaProtocol", &c(PROTOCOL));
-        add("vtiSaMode", &c(MODE));
-        add("vtiSaReqid", &c(REQID));
-        add("vtiSaMark", &c(MARK));
-        add("vtiSaMarkMask", &c(MARK_MASK));
-        add("vtiSaIfId", &c(IF_ID));
-        add("vtiSaEncAlg", &c(ENC_ALG));
-        add("vtiSaAuthAlg", &c(AUTH_ALG));
-        add("vtiSaAge", &c(AGE));
-        add("vtiSaCurBytes", &c(CUR_BYTES));
-        add("vtiSaCurPackets", &c(CUR_PACKETS));
-        add("vtiSaSoftByteLimit", &c(SOFT_BYTE_LIMIT));
-        add("vtiSaHardByteLimit", &c(HARD_BYTE_LIMIT));
-        add("vtiSaSoftPacketLimit", &c(SOFT_PACKET_LIMIT));
-        add("vtiSaHardPacketLimit", &c(HARD_PACKET_LIMIT));
-        add("vtiSaSoftAddExpires", &c(SOFT_ADD_EXPIRES));
-        add("vtiSaHardAddExpires", &c(HARD_ADD_EXPIRES));
-        add("vtiSaSecondsToSoftExpiry", &c(SECONDS_TO_SOFT_EXPIRY));
-        add("vtiSaSecondsToHardExpiry", &c(SECONDS_TO_HARD_EXPIRY));
-        add("vtiSaReplayWindowErrors", &c(REPLAY_WINDOW_ERRORS));
-        add("vtiSaReplayErrors", &c(REPLAY_ERRORS));
-        add("vtiSaIntegrityFailures", &c(INTEGRITY_FAILURES));
-        add("vtiSaOutSeq", &c(OUT_SEQ));
-        add("vtiSaReplayWindow", &c(REPLAY_WINDOW));
-        add("vtiSaEsn", &c(ESN));
-    }
-
-    add("vtiAlarmTable", &[OBJECTS, ALARM_TABLE]);
-    add("vtiAlarmEntry", &[OBJECTS, ALARM_TABLE, 1]);
-    {
-        use oids::alarm_col::*;
-        let c = |x| [OBJECTS, ALARM_TABLE, 1, x];
-        add("vtiAlarmCategory", &c(CATEGORY));
-        add("vtiAlarmInterval", &c(INTERVAL));
-        add("vtiAlarmRisingThreshold", &c(RISING_THRESHOLD));
-        add("vtiAlarmFallingThreshold", &c(FALLING_THRESHOLD));
-        add("vtiAlarmState", &c(STATE));
-        add("vtiAlarmLastDelta", &c(LAST_DELTA));
-        add("vtiAlarmLastEventTime", &c(LAST_EVENT_TIME));
-        add("vtiAlarmEventsSent", &c(EVENTS_SENT));
-        add("vtiAlarmEventsSuppressed", &c(EVENTS_SUPPRESSED));
-        add("vtiAlarmEventCategory", &c(EVENT_CATEGORY));
+    for (table, entry, n, columns) in tables() {
+        add(table, &[OBJECTS, n]);
+        add(entry, &[OBJECTS, n, 1]);
+        for c in columns {
+            add(c.name, &[OBJECTS, n, 1, c.id]);
+        }
     }
 
     {
@@ -442,4 +378,63 @@ fn rerooted_mib_lints_clean_and_resolves() {
         lint(&file, &base);
         check_oids(&file, &base, &root);
     }
+}
+
+/// `name OBJECT-TYPE SYNTAX x … MAX-ACCESS y` of the MIB text: name → (the
+/// first word of x, y).
+fn object_types(text: &str) -> BTreeMap<String, (String, String)> {
+    let mut found = BTreeMap::new();
+    let mut current: Option<(String, Option<String>)> = None;
+    for line in text.lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        if line.starts_with(|c: char| c.is_ascii_lowercase())
+            && words.get(1) == Some(&"OBJECT-TYPE")
+        {
+            current = Some((words[0].to_string(), None));
+            continue;
+        }
+        let Some((name, syntax)) = &mut current else {
+            continue;
+        };
+        match words.as_slice() {
+            ["SYNTAX", first, ..] if syntax.is_none() => *syntax = Some(first.to_string()),
+            ["MAX-ACCESS", access] => {
+                let syntax = syntax.take().unwrap_or_default();
+                found.insert(std::mem::take(name), (syntax, access.to_string()));
+                current = None;
+            }
+            _ => {}
+        }
+    }
+    found
+}
+
+/// Each described object's SYNTAX and MAX-ACCESS are the MIB's.
+#[test]
+fn mib_syntax_and_access_match_the_descriptions() {
+    let types = object_types(MIB_TEXT);
+    let mut all = described(columns::global::COLUMNS);
+    for (_, _, _, columns) in tables() {
+        all.extend(columns);
+    }
+    let mut mismatches = Vec::new();
+    for c in &all {
+        let access = match c.access {
+            Access::Index => "not-accessible",
+            Access::ReadOnly => "read-only",
+            Access::Notify => "accessible-for-notify",
+        };
+        let want = (c.syntax.mib_name().to_string(), access.to_string());
+        match types.get(c.name) {
+            Some(got) if *got == want => {}
+            got => mismatches.push(format!("{}: MIB {got:?}, described {want:?}", c.name)),
+        }
+    }
+    assert!(
+        mismatches.is_empty(),
+        "mibs/IPSEC-VTI-MIB.txt and src/mib/columns.rs disagree:\n{}",
+        mismatches.join("\n")
+    );
+    // The parse found the objects at all (a test that cannot fail is none).
+    assert!(types.len() > all.len(), "{} OBJECT-TYPEs", types.len());
 }

@@ -14,12 +14,10 @@ use std::time::{Duration, Instant};
 
 use super::config::{AlarmConfig, Threshold};
 use super::stamp::Stamp;
+use super::table::{AlarmRow, AlarmState, AlarmTable, AlarmTableBuilder};
 use super::window::SampleWindow;
 use crate::classify::diagnose::selector_text;
-use crate::model::{
-    AlarmRow, AlarmState, AlarmTable, AlarmTableBuilder, Cause, ErrorCategory, Snapshot,
-    TunnelKind, TunnelRow,
-};
+use crate::model::{Cause, ErrorCategory, Snapshot, TunnelKind, TunnelRow};
 
 /// Something worth a notification.
 #[derive(Clone, Debug, PartialEq, Eq)]

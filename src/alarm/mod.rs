@@ -6,7 +6,9 @@ pub mod engine;
 mod glob;
 pub mod notify;
 mod stamp;
+mod table;
 mod window;
 
 pub use config::AlarmConfig;
 pub use engine::{AlarmEngine, Event};
+pub use table::{AlarmRow, AlarmState, AlarmTable};

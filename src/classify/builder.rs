@@ -19,8 +19,8 @@ use std::time::{Duration, Instant};
 
 use crate::classify::mapping::SaMapper;
 use crate::model::{
-    AlarmTable, Availability, Categories, Cause, Diagnosis, LinkStats, SaDirection, SaRow,
-    SaSummary, Sample, SecurityAssociation, Snapshot, Tunnel, TunnelRow,
+    Availability, Categories, Cause, Diagnosis, LinkStats, SaDirection, SaRow, SaSummary, Sample,
+    SecurityAssociation, Snapshot, Tunnel, TunnelRow,
 };
 
 /// An interface's counters as served: where its next reading continues.
@@ -125,10 +125,6 @@ pub struct SnapshotBuilder {
 }
 
 impl SnapshotBuilder {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
     /// Counts a failed poll; the caller keeps serving the previous snapshot.
     pub fn record_failure(&mut self) -> u64 {
         self.poll_failures += 1;
@@ -196,7 +192,6 @@ impl SnapshotBuilder {
             tunnels,
             sas: sa_rows,
             policies: sample.policies,
-            alarms: AlarmTable::default(),
             poll_failures: self.poll_failures,
         }
     }
@@ -492,7 +487,7 @@ mod tests {
         let t1 = t0 + Duration::from_secs(10);
         let t2 = t1 + Duration::from_secs(10);
         let t3 = t2 + Duration::from_secs(10);
-        let mut b = SnapshotBuilder::new();
+        let mut b = SnapshotBuilder::default();
         let s = serve(&mut b, sample(t0, vec![tunnel(5, "x1", 10)], vec![]), 10);
         assert_eq!(s.tunnels[0].discontinuity_at, t0);
         let s = serve(&mut b, sample(t1, vec![tunnel(5, "x1", 20)], vec![]), 10);
@@ -512,7 +507,7 @@ mod tests {
     #[test]
     fn categories_accumulate_deltas_and_restart_at_a_discontinuity() {
         let t0 = Instant::now();
-        let mut b = SnapshotBuilder::new();
+        let mut b = SnapshotBuilder::default();
         let mut t = tunnel(5, "x1", 10);
         t.stats.tx_errors = 2;
         t.stats.tx_carrier_errors = 2;
@@ -544,7 +539,7 @@ mod tests {
     #[test]
     fn sa_rows_keep_their_number_while_the_sa_lives() {
         let t0 = Instant::now();
-        let mut b = SnapshotBuilder::new();
+        let mut b = SnapshotBuilder::default();
         let tunnels = vec![tunnel(5, "x1", 0)];
         let s = serve(
             &mut b,
@@ -590,7 +585,7 @@ mod tests {
     #[test]
     fn an_sa_listed_twice_in_a_dump_gets_one_number() {
         let t0 = Instant::now();
-        let mut b = SnapshotBuilder::new();
+        let mut b = SnapshotBuilder::default();
         let out = || sa(0x100, 5, SaDirection::Out);
         let s = serve(
             &mut b,
@@ -615,7 +610,7 @@ mod tests {
     #[test]
     fn unattached_sas_go_to_row_zero_and_unavailable_xfrm_is_flagged() {
         let t0 = Instant::now();
-        let mut b = SnapshotBuilder::new();
+        let mut b = SnapshotBuilder::default();
         let s = serve(
             &mut b,
             sample(
@@ -637,7 +632,7 @@ mod tests {
     fn hard_expiry_is_remembered_until_an_outbound_sa_is_seen_again() {
         let t0 = Instant::now();
         let at = |n: u64| t0 + Duration::from_secs(n);
-        let mut b = SnapshotBuilder::new();
+        let mut b = SnapshotBuilder::default();
         let tunnels = vec![tunnel(5, "x1", 0)];
         let out = || vec![sa(0x100, 5, SaDirection::Out)];
         serve(&mut b, sample(at(0), tunnels.clone(), out()), 1);
@@ -669,7 +664,7 @@ mod tests {
     fn look_ups_are_rate_limited_per_tunnel() {
         let t0 = Instant::now();
         let ms = |n: u64| t0 + Duration::from_millis(n);
-        let mut b = SnapshotBuilder::new();
+        let mut b = SnapshotBuilder::default();
         serve(&mut b, sample(t0, vec![tunnel(5, "x1", 0)], vec![]), 1);
         let gap = Duration::from_millis(900);
         assert!(b.book_lookup(5, ms(0), gap));
@@ -682,7 +677,7 @@ mod tests {
     #[test]
     fn xfrm_stat_recent_spans_two_polls() {
         let t0 = Instant::now();
-        let mut b = SnapshotBuilder::new();
+        let mut b = SnapshotBuilder::default();
         let at = |n: u64, expired: u64| {
             let mut s = sample(t0 + Duration::from_secs(n), vec![], vec![]);
             s.xfrm_stat = Availability::Available(vec![
@@ -712,7 +707,7 @@ mod tests {
         let t0 = Instant::now();
         let at = |n: u64| t0 + Duration::from_secs(n);
         let keep = Duration::from_secs(3);
-        let mut b = SnapshotBuilder::new();
+        let mut b = SnapshotBuilder::default();
         serve(&mut b, sample(t0, vec![tunnel(5, "x1", 0)], vec![]), 1);
         let d = |cause| Diagnosis {
             cause,

@@ -3,7 +3,7 @@
 //! /proc/net/xfrm_stat deltas), turned into one cause and one line of text.
 //!
 //! Pure logic: the evidence (SA and policy dumps from the same poll, a route
-//! look-up done by the poller, xfrm_stat deltas) is gathered elsewhere.
+//! look-up, xfrm_stat deltas) is gathered by `classifier`.
 //! xfrm_stat is per network namespace, so it only *corroborates*; the cause
 //! comes from per-tunnel look-ups, which keeps two tunnels failing
 //! differently at the same time apart.
@@ -26,10 +26,12 @@ pub struct Evidence<'a> {
     /// `XFRM_MSG_GETDEFAULT`: true when unmatched outbound traffic is blocked.
     pub default_out_blocks: Option<bool>,
     /// Non-zero xfrm_stat increases over the last two poll intervals (the
-    /// poller passes `SnapshotBuilder::xfrm_stat_recent`: the counters and the
-    /// link stats are not read at the same instant).
+    /// counters and the link stats are not read at the same instant).
     pub xfrm_stat_delta: &'a [(String, u64)],
-    /// Route to the peer's outer address (None: not looked up / no peer known).
+    /// The peer's outer address, the source and mark to reach it with
+    /// (`peer_of`, computed once by the caller for the route look-up).
+    pub peer: Option<(IpAddr, Option<IpAddr>, u32)>,
+    /// Route to `peer` (None: not looked up / no peer known).
     pub route: Option<RouteAnswer>,
     /// The tunnel's previous diagnosis was a hard expiry and no outbound SA
     /// has been seen since: packets finding no SA now are its aftermath.
@@ -228,7 +230,7 @@ fn carrier(e: &Evidence) -> Diagnosis {
     }
     // (c) the route to the peer
     if let Some(RouteAnswer::Unreachable(why)) = &e.route {
-        let (peer, from, mark) = match peer_of(t, sas, policies) {
+        let (peer, from, mark) = match e.peer {
             Some((peer, from, mark)) => (peer.to_string(), from, mark),
             None => ("(unknown)".to_string(), None, 0),
         };
@@ -390,7 +392,8 @@ fn routing_loop(e: &Evidence) -> Diagnosis {
     let t = e.tunnel;
     // XFRM interfaces have no remote: the peer is their outbound SA's (or
     // policy template's) destination, as for the route look-up.
-    let peer = peer_of(t, e.sas.unwrap_or(&[]), e.policies.unwrap_or(&[]))
+    let peer = e
+        .peer
         .map(|(peer, _, _)| peer.to_string())
         .unwrap_or_else(|| "the peer".to_string());
     let route = match &e.route {

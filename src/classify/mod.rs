@@ -2,10 +2,13 @@
 //! the per-interface state that needs more than one poll (`builder`),
 //! classifies TX errors (`categories`) and explains them (`diagnose`).
 
-pub mod builder;
+mod builder;
 pub mod categories;
+mod classifier;
 pub mod diagnose;
 pub mod mapping;
 
 #[doc(hidden)]
 pub mod testutil;
+
+pub use classifier::Classifier;

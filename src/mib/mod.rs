@@ -1,8 +1,10 @@
-//! IPSEC-VTI-MIB: the OID layout (`oids`), the master's clock for TimeStamps
-//! (`clock`), the lookup structure (`index`), the snapshot → index
-//! rendering (`render`) and the MIB module text (`text`).
+//! IPSEC-VTI-MIB: the OID layout (`oids`), each object described once
+//! (`columns`), the master's clock for TimeStamps (`clock`), the lookup
+//! structure (`index`), the snapshot → index rendering (`render`) and the
+//! MIB module text (`text`).
 
 pub mod clock;
+pub mod columns;
 pub mod index;
 pub mod oids;
 pub mod render;

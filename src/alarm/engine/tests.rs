@@ -54,7 +54,6 @@ impl Rig {
             }],
             sas: vec![],
             policies: Availability::Available(vec![]),
-            alarms: AlarmTable::default(),
             poll_failures: 0,
         }
     }

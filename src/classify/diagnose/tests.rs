@@ -46,6 +46,7 @@ fn run(
         policies: Some(policies),
         default_out_blocks: Some(false),
         xfrm_stat_delta: &stats,
+        peer: peer_of(t, &rows, policies),
         route,
         after_hard_expiry: false,
     })
@@ -124,6 +125,7 @@ fn default_block_without_policy_is_policy_block() {
         policies: Some(&[]),
         default_out_blocks: Some(true),
         xfrm_stat_delta: &[],
+        peer: None,
         route: None,
         after_hard_expiry: false,
     });
@@ -302,6 +304,7 @@ fn too_big_reports_both_mtus() {
         policies: None,
         default_out_blocks: None,
         xfrm_stat_delta: &[],
+        peer: peer_of(&t, &[], &[]),
         route: via(2, 1500),
         after_hard_expiry: false,
     });
@@ -397,6 +400,7 @@ fn unreadable_xfrm_data_gives_unknown_not_a_guess() {
         policies: None,
         default_out_blocks: None,
         xfrm_stat_delta: &[],
+        peer: None,
         route: None,
         after_hard_expiry: false,
     });
@@ -420,6 +424,7 @@ fn no_sa_right_after_a_hard_expiry_is_still_the_expiry() {
         policies: Some(&pols),
         default_out_blocks: Some(false),
         xfrm_stat_delta: &stats,
+        peer: peer_of(&t, &rows, &pols),
         route: via(2, 1500),
         after_hard_expiry: true,
     };

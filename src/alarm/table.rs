@@ -1,18 +1,43 @@
-//! vtiAlarmTable as served: one row per (tunnel, category), stored as an
-//! index into the distinct row contents.
+//! vtiAlarmTable as served: one row per (tunnel, category), stored as a key
+//! and an index into the distinct row contents.
 //!
-//! At 10k tunnels the table has 60,000 rows, and almost all of them are the
-//! same quiet alarm (armed, delta 0, nothing sent) with the same thresholds:
-//! 64-byte rows were ~4 MB per snapshot, twice over while a poll overlaps
-//! the served snapshot. Each row is now a key and an index (12 bytes), and
-//! each distinct content is kept once.
+//! Almost all rows are the same quiet alarm (armed, delta 0, nothing sent)
+//! with the same thresholds, and the table has six rows per tunnel: keeping
+//! each distinct content once makes a row 12 bytes instead of 64. The
+//! layout is private; readers get plain `AlarmRow`s.
 
 use std::collections::HashMap;
 use std::time::Instant;
 
 use serde::ser::{Serialize, SerializeSeq, Serializer};
 
-use super::{AlarmRow, AlarmState, ErrorCategory};
+use crate::model::ErrorCategory;
+
+/// vtiAlarmState.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum AlarmState {
+    ArmedRising = 1,
+    ArmedFalling = 2,
+    Disabled = 3,
+}
+
+/// One vtiAlarmTable row.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct AlarmRow {
+    pub ifindex: u32,
+    pub category: ErrorCategory,
+    /// Thresholds in force.
+    pub interval_secs: u32,
+    pub rising: u32,
+    pub falling: u32,
+    pub state: AlarmState,
+    pub last_delta: u64,
+    #[serde(skip)]
+    pub last_event_at: Option<Instant>,
+    pub sent: u64,
+    pub suppressed: u64,
+}
 
 /// An alarm row without its key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -38,13 +63,13 @@ pub struct AlarmTable {
 
 /// Builds an [`AlarmTable`], sharing equal row contents.
 #[derive(Default)]
-pub struct AlarmTableBuilder {
+pub(super) struct AlarmTableBuilder {
     table: AlarmTable,
     seen: HashMap<AlarmCells, u32>,
 }
 
 impl AlarmTableBuilder {
-    pub fn with_capacity(rows: usize) -> Self {
+    pub(super) fn with_capacity(rows: usize) -> Self {
         AlarmTableBuilder {
             table: AlarmTable {
                 rows: Vec::with_capacity(rows),
@@ -54,7 +79,7 @@ impl AlarmTableBuilder {
         }
     }
 
-    pub fn push(&mut self, row: AlarmRow) {
+    pub(super) fn push(&mut self, row: AlarmRow) {
         let cells = AlarmCells {
             interval_secs: row.interval_secs,
             rising: row.rising,
@@ -73,7 +98,7 @@ impl AlarmTableBuilder {
         self.table.rows.push((row.ifindex, row.category, at));
     }
 
-    pub fn finish(mut self) -> AlarmTable {
+    pub(super) fn finish(mut self) -> AlarmTable {
         self.table.distinct.shrink_to_fit();
         self.table
     }

@@ -1,0 +1,573 @@
+//! Every IPSEC-VTI-MIB object below vtiObjects, described once as data: its
+//! sub-identifier, its MIB name, its SYNTAX, whether it is served, and how
+//! its value is read from a row.
+//!
+//! This one description drives rendering (`render`: which columns a table
+//! has and what each cell holds), the MIB-file test (`tests/mib_file.rs`:
+//! the names, OIDs and SYNTAX of `mibs/IPSEC-VTI-MIB.txt` against it) and
+//! the lab checks' column lists. Adding a column is: its OBJECT-TYPE in the
+//! MIB text, one line here, and whatever produces the value it reads.
+//!
+//! Conventions the readers follow (the MIB's DESCRIPTIONs):
+//! - counters the kernel does not export for an interface are absent, never
+//!   zero: an NMS must not graph "no errors" it cannot know;
+//! - SA-derived tunnel columns need the XFRM dump (CAP_NET_ADMIN) and are
+//!   absent without it;
+//! - settings that are absent are served as 0 or empty where the MIB says
+//!   so (no holes in a row).
+
+use std::net::IpAddr;
+use std::time::UNIX_EPOCH;
+
+use super::index::RenderCtx;
+use crate::alarm::AlarmRow;
+use crate::model::{ErrorCategory, SaDirection, SaRow, Snapshot, TunnelKind, TunnelRow};
+use crate::value::Value;
+
+/// The agent's version, served as vtiAgentVersion.
+pub const AGENT_VERSION_TEXT: &str = concat!("vti-agentx ", env!("CARGO_PKG_VERSION"));
+
+/// A column's (or scalar's) SYNTAX as the MIB declares it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Syntax {
+    DisplayString,
+    InetAddressType,
+    InetAddress,
+    InterfaceIndex,
+    InterfaceIndexOrZero,
+    /// `INTEGER { … }` written out in the OBJECT-TYPE.
+    Enumeration,
+    TruthValue,
+    Integer32,
+    Unsigned32,
+    Gauge32,
+    Counter32,
+    Counter64,
+    CounterBasedGauge64,
+    TimeStamp,
+    /// IPSEC-VTI-MIB's Unsigned32 shown in hex.
+    VtiHex32,
+    /// IPSEC-VTI-MIB's Integer32 seconds, -1 = never.
+    VtiSeconds,
+    VtiErrorCategory,
+}
+
+impl Syntax {
+    /// The first word of the SYNTAX clause in the MIB text.
+    pub fn mib_name(self) -> &'static str {
+        match self {
+            Syntax::DisplayString => "DisplayString",
+            Syntax::InetAddressType => "InetAddressType",
+            Syntax::InetAddress => "InetAddress",
+            Syntax::InterfaceIndex => "InterfaceIndex",
+            Syntax::InterfaceIndexOrZero => "InterfaceIndexOrZero",
+            Syntax::Enumeration => "INTEGER",
+            Syntax::TruthValue => "TruthValue",
+            Syntax::Integer32 => "Integer32",
+            Syntax::Unsigned32 => "Unsigned32",
+            Syntax::Gauge32 => "Gauge32",
+            Syntax::Counter32 => "Counter32",
+            Syntax::Counter64 => "Counter64",
+            Syntax::CounterBasedGauge64 => "CounterBasedGauge64",
+            Syntax::TimeStamp => "TimeStamp",
+            Syntax::VtiHex32 => "VtiHex32",
+            Syntax::VtiSeconds => "VtiSeconds",
+            Syntax::VtiErrorCategory => "VtiErrorCategory",
+        }
+    }
+
+    /// The AgentX type tag its values travel with (RFC 2741 §5.4):
+    /// Unsigned32 and Gauge32 share one; enumerations, TruthValue and
+    /// interface indexes are Integer; CounterBasedGauge64 is Counter64.
+    pub fn type_tag(self) -> u16 {
+        let like = match self {
+            Syntax::DisplayString | Syntax::InetAddress => Value::OctetString(Vec::new()),
+            Syntax::InetAddressType
+            | Syntax::InterfaceIndex
+            | Syntax::InterfaceIndexOrZero
+            | Syntax::Enumeration
+            | Syntax::TruthValue
+            | Syntax::Integer32
+            | Syntax::VtiSeconds
+            | Syntax::VtiErrorCategory => Value::Integer(0),
+            Syntax::Unsigned32 | Syntax::Gauge32 | Syntax::VtiHex32 => Value::Gauge32(0),
+            Syntax::Counter32 => Value::Counter32(0),
+            Syntax::Counter64 | Syntax::CounterBasedGauge64 => Value::Counter64(0),
+            Syntax::TimeStamp => Value::TimeTicks(0),
+        };
+        like.type_tag()
+    }
+}
+
+/// MAX-ACCESS, as far as serving goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// not-accessible: part of the row's index, never served.
+    Index,
+    ReadOnly,
+    /// accessible-for-notify: only in notifications, never served.
+    Notify,
+}
+
+/// Reads one cell from a row `R` of a table whose rows share `S`.
+pub type Read<R, S> = fn(&R, &S, &RenderCtx) -> Option<Value>;
+
+/// One object of the MIB, relative to its table entry (or to vtiGlobal).
+pub struct Column<R: 'static, S: 'static = ()> {
+    pub id: u32,
+    pub name: &'static str,
+    pub syntax: Syntax,
+    pub access: Access,
+    pub read: Read<R, S>,
+}
+
+impl<R, S> Column<R, S> {
+    pub fn served(&self) -> bool {
+        self.access == Access::ReadOnly
+    }
+}
+
+/// The served sub-identifiers of `columns`.
+pub fn served_ids<R, S>(columns: &[Column<R, S>]) -> Vec<u32> {
+    columns
+        .iter()
+        .filter(|c| c.served())
+        .map(|c| c.id)
+        .collect()
+}
+
+/// The column with sub-identifier `id` (`columns` ascending).
+pub fn by_id<R, S>(columns: &'static [Column<R, S>], id: u32) -> Option<&'static Column<R, S>> {
+    // Sub-ids are almost always consecutive: try the direct position first.
+    let first = columns.first()?.id;
+    if let Some(c) = id
+        .checked_sub(first)
+        .and_then(|i| columns.get(i as usize))
+        .filter(|c| c.id == id)
+    {
+        return Some(c);
+    }
+    columns
+        .binary_search_by_key(&id, |c| c.id)
+        .ok()
+        .map(|i| &columns[i])
+}
+
+/// For index and notify-only objects.
+fn not_served<R, S>(_: &R, _: &S, _: &RenderCtx) -> Option<Value> {
+    None
+}
+
+/// `name: Row, Shared;` then one line per object:
+/// `sub-id CONSTANT "mibName" Syntax Access reader;`.
+macro_rules! columns {
+    (
+        $(#[$doc:meta])* $module:ident: $R:ty, $S:ty;
+        $( $(#[$cdoc:meta])* $id:literal $konst:ident $name:literal $syntax:ident $access:ident $read:expr; )*
+    ) => {
+        $(#[$doc])*
+        pub mod $module {
+            #[allow(unused_imports)]
+            use super::*;
+            $( $(#[$cdoc])* pub const $konst: u32 = $id; )*
+            /// In ascending sub-identifier order.
+            pub static COLUMNS: &[Column<$R, $S>] = &[
+                $( Column {
+                    id: $id,
+                    name: $name,
+                    syntax: Syntax::$syntax,
+                    access: Access::$access,
+                    read: $read,
+                }, )*
+            ];
+        }
+    };
+}
+
+columns! {
+    /// vtiGlobal scalars (instance .0).
+    global: Snapshot, ();
+    1 POLL_INTERVAL "vtiPollInterval" Unsigned32 ReadOnly
+        |s, _, _| Some(Value::Gauge32(s.poll_interval_secs));
+    2 LAST_POLL_TIME "vtiLastPollTime" TimeStamp ReadOnly
+        |s, _, ctx| Some(Value::TimeTicks(ctx.clock.timestamp(s.taken_at)));
+    3 AGENT_VERSION "vtiAgentVersion" DisplayString ReadOnly
+        |_, _, _| Some(Value::text(AGENT_VERSION_TEXT));
+    4 TUNNEL_COUNT "vtiTunnelCount" Gauge32 ReadOnly
+        |s, _, _| Some(Value::Gauge32(count(s.tunnels.len())));
+    5 SA_COUNT "vtiSaCount" Gauge32 ReadOnly
+        |s, _, _| Some(Value::Gauge32(count(s.sas.len())));
+    6 XFRM_AVAILABLE "vtiXfrmAvailable" TruthValue ReadOnly
+        |s, _, _| Some(Value::truth(s.xfrm_available));
+    7 POLL_FAILURES "vtiPollFailures" Counter64 ReadOnly
+        |s, _, _| Some(Value::Counter64(s.poll_failures));
+    8 KERNEL_RELEASE "vtiKernelRelease" DisplayString ReadOnly
+        |s, _, _| Some(Value::text(&s.kernel_release));
+}
+
+columns! {
+    /// vtiXfrmStatEntry, INDEX { vtiXfrmStatIndex }: one row per
+    /// /proc/net/xfrm_stat line, (name, value).
+    xfrm_stat: (String, u64), ();
+    1 INDEX "vtiXfrmStatIndex" Unsigned32 Index not_served;
+    2 NAME "vtiXfrmStatName" DisplayString ReadOnly |s, _, _| Some(Value::text(&s.0));
+    3 VALUE "vtiXfrmStatValue" Counter64 ReadOnly |s, _, _| Some(Value::Counter64(s.1));
+}
+
+columns! {
+    /// vtiIfEntry, INDEX { vtiIfIndex } (= ifIndex).
+    if_col: TunnelRow, Snapshot;
+    1 INDEX "vtiIfIndex" InterfaceIndex Index not_served;
+    2 NAME "vtiIfName" DisplayString ReadOnly |r, _, _| Some(Value::text(&r.tunnel.name));
+    3 KIND "vtiIfKind" Enumeration ReadOnly |r, _, _| Some(Value::Integer(kind_code(r.tunnel.kind)));
+    4 LOCAL_ADDR_TYPE "vtiIfLocalAddrType" InetAddressType ReadOnly |r, _, _| Some(inet_type(r.tunnel.local));
+    5 LOCAL_ADDR "vtiIfLocalAddr" InetAddress ReadOnly |r, _, _| Some(inet_addr(r.tunnel.local));
+    6 REMOTE_ADDR_TYPE "vtiIfRemoteAddrType" InetAddressType ReadOnly |r, _, _| Some(inet_type(r.tunnel.remote));
+    7 REMOTE_ADDR "vtiIfRemoteAddr" InetAddress ReadOnly |r, _, _| Some(inet_addr(r.tunnel.remote));
+    // MIB: keys are 0 on xfrm interfaces, the if_id is 0 on vti/vti6.
+    8 IKEY "vtiIfIKey" VtiHex32 ReadOnly |r, _, _| Some(Value::Gauge32(r.tunnel.ikey.unwrap_or(0)));
+    9 OKEY "vtiIfOKey" VtiHex32 ReadOnly |r, _, _| Some(Value::Gauge32(r.tunnel.okey.unwrap_or(0)));
+    10 XFRM_IF_ID "vtiIfXfrmIfId" VtiHex32 ReadOnly |r, _, _| Some(Value::Gauge32(r.tunnel.if_id.unwrap_or(0)));
+    11 UNDERLAY_IF_INDEX "vtiIfUnderlayIfIndex" InterfaceIndexOrZero ReadOnly
+        |r, _, _| Some(Value::Integer(int32(u64::from(r.tunnel.link))));
+    12 MTU "vtiIfMtu" Unsigned32 ReadOnly |r, _, _| Some(Value::Gauge32(r.tunnel.mtu));
+    13 OPER_STATUS "vtiIfOperStatus" Enumeration ReadOnly |r, _, _| Some(Value::Integer(r.tunnel.oper as i32));
+    14 TX_PACKETS "vtiIfTxPackets" Counter64 ReadOnly |r, _, _| Some(Value::Counter64(r.tunnel.stats.tx_packets));
+    15 TX_OCTETS "vtiIfTxOctets" Counter64 ReadOnly |r, _, _| Some(Value::Counter64(r.tunnel.stats.tx_bytes));
+    16 TX_ERRORS "vtiIfTxErrors" Counter64 ReadOnly |r, _, _| error_counter(r, r.tunnel.stats.tx_errors);
+    17 TX_DROPPED "vtiIfTxDropped" Counter64 ReadOnly |r, _, _| Some(Value::Counter64(r.tunnel.stats.tx_dropped));
+    18 TX_CARRIER_ERRORS "vtiIfTxCarrierErrors" Counter64 ReadOnly |r, _, _| error_counter(r, r.tunnel.stats.tx_carrier_errors);
+    19 COLLISIONS "vtiIfCollisions" Counter64 ReadOnly |r, _, _| error_counter(r, r.tunnel.stats.collisions);
+    20 TX_ABORTED_ERRORS "vtiIfTxAbortedErrors" Counter64 ReadOnly |r, _, _| error_counter(r, r.tunnel.stats.tx_aborted_errors);
+    21 RX_PACKETS "vtiIfRxPackets" Counter64 ReadOnly |r, _, _| Some(Value::Counter64(r.tunnel.stats.rx_packets));
+    22 RX_OCTETS "vtiIfRxOctets" Counter64 ReadOnly |r, _, _| Some(Value::Counter64(r.tunnel.stats.rx_bytes));
+    23 RX_ERRORS "vtiIfRxErrors" Counter64 ReadOnly |r, _, _| error_counter(r, r.tunnel.stats.rx_errors);
+    24 RX_DROPPED "vtiIfRxDropped" Counter64 ReadOnly |r, _, _| Some(Value::Counter64(r.tunnel.stats.rx_dropped));
+    25 ERROR_COUNTERS_VALID "vtiIfErrorCountersValid" TruthValue ReadOnly |r, _, _| Some(Value::truth(r.tunnel.error_counters_valid));
+    26 CAT_CARRIER "vtiIfCatCarrier" Counter64 ReadOnly |r, _, _| category(r, ErrorCategory::Carrier);
+    27 CAT_LOOP "vtiIfCatLoop" Counter64 ReadOnly |r, _, _| category(r, ErrorCategory::Loop);
+    28 CAT_TOO_BIG "vtiIfCatTooBig" Counter64 ReadOnly |r, _, _| category(r, ErrorCategory::TooBig);
+    29 CAT_OUTPUT_ERRORS "vtiIfCatOutputErrors" Counter64 ReadOnly |r, _, _| category(r, ErrorCategory::OutputErrors);
+    30 CAT_DROPPED "vtiIfCatDropped" Counter64 ReadOnly |r, _, _| category(r, ErrorCategory::Dropped);
+    31 SUSPECTED_UNDERLAY_DROPS "vtiIfSuspectedUnderlayDrops" Counter64 ReadOnly |r, _, _| category(r, ErrorCategory::UnderlayDrops);
+    32 CAUSE "vtiIfCause" Enumeration ReadOnly |r, _, _| Some(Value::Integer(r.diagnosis.cause as i32));
+    33 DIAGNOSIS "vtiIfDiagnosis" DisplayString ReadOnly |r, _, _| Some(Value::display_string(&r.diagnosis.text));
+    34 LAST_ERROR_TIME "vtiIfLastErrorTime" TimeStamp ReadOnly
+        |r, _, ctx| Some(Value::TimeTicks(r.last_error_at.map_or(0, |at| ctx.clock.timestamp(at))));
+    35 DISCONTINUITY_TIME "vtiIfCounterDiscontinuityTime" TimeStamp ReadOnly
+        |r, _, ctx| Some(Value::TimeTicks(ctx.clock.timestamp(r.discontinuity_at)));
+    36 OUT_SA_COUNT "vtiIfOutSaCount" Gauge32 ReadOnly |r, s, _| sa_info(s, Value::Gauge32(r.sa_summary.outbound));
+    37 IN_SA_COUNT "vtiIfInSaCount" Gauge32 ReadOnly |r, s, _| sa_info(s, Value::Gauge32(r.sa_summary.inbound));
+    38 NO_OUTBOUND_SA "vtiIfNoOutboundSa" TruthValue ReadOnly |r, s, _| sa_info(s, Value::truth(r.sa_summary.outbound == 0));
+    39 SECONDS_TO_HARD_EXPIRY "vtiIfSecondsToHardExpiry" VtiSeconds ReadOnly
+        |r, s, ctx| sa_info(s, Value::Integer(seconds_until(r.sa_summary.hard_expiry_unix, ctx)));
+    40 SEQ_HEADROOM "vtiIfSeqHeadroom" CounterBasedGauge64 ReadOnly
+        |r, s, _| r.sa_summary.seq_headroom.and_then(|h| sa_info(s, Value::Counter64(h)));
+}
+
+columns! {
+    /// vtiSaEntry, INDEX { vtiSaIfIndex, vtiSaIndex }.
+    sa_col: SaRow, ();
+    /// InterfaceIndexOrZero: 0 = SA not attached to any tunnel.
+    1 IF_INDEX "vtiSaIfIndex" InterfaceIndexOrZero Index not_served;
+    2 INDEX "vtiSaIndex" Unsigned32 Index not_served;
+    3 SPI "vtiSaSpi" VtiHex32 ReadOnly |r, _, _| Some(Value::Gauge32(r.sa.spi));
+    4 DIRECTION "vtiSaDirection" Enumeration ReadOnly |r, _, _| Some(Value::Integer(match r.sa.direction {
+        SaDirection::In => 1,
+        SaDirection::Out => 2,
+    }));
+    5 SRC_ADDR_TYPE "vtiSaSrcAddrType" InetAddressType ReadOnly |r, _, _| Some(inet_type(Some(r.sa.src)));
+    6 SRC_ADDR "vtiSaSrcAddr" InetAddress ReadOnly |r, _, _| Some(inet_addr(Some(r.sa.src)));
+    7 DST_ADDR_TYPE "vtiSaDstAddrType" InetAddressType ReadOnly |r, _, _| Some(inet_type(Some(r.sa.dst)));
+    8 DST_ADDR "vtiSaDstAddr" InetAddress ReadOnly |r, _, _| Some(inet_addr(Some(r.sa.dst)));
+    9 PROTOCOL "vtiSaProtocol" Enumeration ReadOnly |r, _, _| Some(Value::Integer(i32::from(r.sa.proto)));
+    10 MODE "vtiSaMode" Enumeration ReadOnly |r, _, _| Some(Value::Integer(i32::from(r.sa.mode) + 1));
+    11 REQID "vtiSaReqid" Unsigned32 ReadOnly |r, _, _| Some(Value::Gauge32(r.sa.reqid));
+    // MIB: no mark = 0 with mask 0; no if_id = 0; no algorithm = empty.
+    12 MARK "vtiSaMark" VtiHex32 ReadOnly |r, _, _| Some(Value::Gauge32(r.sa.mark.map_or(0, |(v, _)| v)));
+    13 MARK_MASK "vtiSaMarkMask" VtiHex32 ReadOnly |r, _, _| Some(Value::Gauge32(r.sa.mark.map_or(0, |(_, m)| m)));
+    14 IF_ID "vtiSaIfId" VtiHex32 ReadOnly |r, _, _| Some(Value::Gauge32(r.sa.if_id.unwrap_or(0)));
+    // The cipher; for AEAD SAs the AEAD algorithm, for IPComp the
+    // compression algorithm.
+    15 ENC_ALG "vtiSaEncAlg" DisplayString ReadOnly |r, _, _| {
+        let a = &r.sa.algorithms;
+        Some(Value::text(
+            a.enc_alg.as_deref().or(a.aead_alg.as_deref()).or(a.comp_alg.as_deref()).unwrap_or(""),
+        ))
+    };
+    16 AUTH_ALG "vtiSaAuthAlg" DisplayString ReadOnly
+        |r, _, _| Some(Value::text(r.sa.algorithms.auth_alg.as_deref().unwrap_or("")));
+    17 AGE "vtiSaAge" Unsigned32 ReadOnly |r, _, ctx| Some(Value::Gauge32(
+        unix_now(ctx).saturating_sub(r.sa.current.add_time).min(u64::from(u32::MAX)) as u32,
+    ));
+    18 CUR_BYTES "vtiSaCurBytes" Counter64 ReadOnly |r, _, _| Some(Value::Counter64(r.sa.current.bytes));
+    19 CUR_PACKETS "vtiSaCurPackets" Counter64 ReadOnly |r, _, _| Some(Value::Counter64(r.sa.current.packets));
+    20 SOFT_BYTE_LIMIT "vtiSaSoftByteLimit" CounterBasedGauge64 ReadOnly
+        |r, _, _| Some(Value::Counter64(r.sa.lifetime.get().soft_byte_limit));
+    21 HARD_BYTE_LIMIT "vtiSaHardByteLimit" CounterBasedGauge64 ReadOnly
+        |r, _, _| Some(Value::Counter64(r.sa.lifetime.get().hard_byte_limit));
+    22 SOFT_PACKET_LIMIT "vtiSaSoftPacketLimit" CounterBasedGauge64 ReadOnly
+        |r, _, _| Some(Value::Counter64(r.sa.lifetime.get().soft_packet_limit));
+    23 HARD_PACKET_LIMIT "vtiSaHardPacketLimit" CounterBasedGauge64 ReadOnly
+        |r, _, _| Some(Value::Counter64(r.sa.lifetime.get().hard_packet_limit));
+    24 SOFT_ADD_EXPIRES "vtiSaSoftAddExpires" Unsigned32 ReadOnly
+        |r, _, _| Some(Value::Gauge32(saturate32(r.sa.lifetime.get().soft_add_expires_seconds)));
+    25 HARD_ADD_EXPIRES "vtiSaHardAddExpires" Unsigned32 ReadOnly
+        |r, _, _| Some(Value::Gauge32(saturate32(r.sa.lifetime.get().hard_add_expires_seconds)));
+    26 SECONDS_TO_SOFT_EXPIRY "vtiSaSecondsToSoftExpiry" VtiSeconds ReadOnly
+        |r, _, ctx| Some(Value::Integer(seconds_until(r.sa.soft_expiry_unix(), ctx)));
+    27 SECONDS_TO_HARD_EXPIRY "vtiSaSecondsToHardExpiry" VtiSeconds ReadOnly
+        |r, _, ctx| Some(Value::Integer(seconds_until(r.sa.hard_expiry_unix(), ctx)));
+    28 REPLAY_WINDOW_ERRORS "vtiSaReplayWindowErrors" Counter32 ReadOnly |r, _, _| Some(Value::Counter32(r.sa.stats.replay_window));
+    29 REPLAY_ERRORS "vtiSaReplayErrors" Counter32 ReadOnly |r, _, _| Some(Value::Counter32(r.sa.stats.replay));
+    30 INTEGRITY_FAILURES "vtiSaIntegrityFailures" Counter32 ReadOnly |r, _, _| Some(Value::Counter32(r.sa.stats.integrity_failed));
+    31 OUT_SEQ "vtiSaOutSeq" CounterBasedGauge64 ReadOnly |r, _, _| Some(Value::Counter64(r.sa.replay.oseq));
+    32 REPLAY_WINDOW "vtiSaReplayWindow" Unsigned32 ReadOnly |r, _, _| Some(Value::Gauge32(r.sa.replay.window));
+    33 ESN "vtiSaEsn" TruthValue ReadOnly |r, _, _| Some(Value::truth(r.sa.replay.esn));
+}
+
+columns! {
+    /// vtiAlarmEntry, INDEX { vtiIfIndex, vtiAlarmCategory }.
+    alarm_col: AlarmRow, ();
+    1 CATEGORY "vtiAlarmCategory" VtiErrorCategory Index not_served;
+    2 INTERVAL "vtiAlarmInterval" Unsigned32 ReadOnly |a, _, _| Some(Value::Gauge32(a.interval_secs));
+    3 RISING_THRESHOLD "vtiAlarmRisingThreshold" Unsigned32 ReadOnly |a, _, _| Some(Value::Gauge32(a.rising));
+    4 FALLING_THRESHOLD "vtiAlarmFallingThreshold" Unsigned32 ReadOnly |a, _, _| Some(Value::Gauge32(a.falling));
+    5 STATE "vtiAlarmState" Enumeration ReadOnly |a, _, _| Some(Value::Integer(a.state as i32));
+    6 LAST_DELTA "vtiAlarmLastDelta" CounterBasedGauge64 ReadOnly |a, _, _| Some(Value::Counter64(a.last_delta));
+    7 LAST_EVENT_TIME "vtiAlarmLastEventTime" TimeStamp ReadOnly
+        |a, _, ctx| Some(Value::TimeTicks(a.last_event_at.map_or(0, |at| ctx.clock.timestamp(at))));
+    8 EVENTS_SENT "vtiAlarmEventsSent" Counter64 ReadOnly |a, _, _| Some(Value::Counter64(a.sent));
+    9 EVENTS_SUPPRESSED "vtiAlarmEventsSuppressed" Counter64 ReadOnly |a, _, _| Some(Value::Counter64(a.suppressed));
+    /// vtiAlarmEventCategory: accessible-for-notify copy of the category,
+    /// carried in vtiTxErrorRising/Falling (an index object cannot be).
+    10 EVENT_CATEGORY "vtiAlarmEventCategory" VtiErrorCategory Notify not_served;
+}
+
+/// An error counter of the kernel, absent where it exports none.
+fn error_counter(r: &TunnelRow, v: u64) -> Option<Value> {
+    r.tunnel.error_counters_valid.then_some(Value::Counter64(v))
+}
+
+/// A classified category: an error counter, except `dropped` (which the
+/// kernel always exports); underlay drops exist on vti/vti6 only (the MIB
+/// has them 0 on xfrm, which counts them as output errors).
+fn category(r: &TunnelRow, c: ErrorCategory) -> Option<Value> {
+    let v = r.categories.get(c);
+    match c {
+        ErrorCategory::Dropped => Some(Value::Counter64(v)),
+        ErrorCategory::UnderlayDrops => Some(Value::Counter64(match r.tunnel.kind {
+            TunnelKind::Xfrm => 0,
+            TunnelKind::Vti | TunnelKind::Vti6 => v,
+        })),
+        _ => error_counter(r, v),
+    }
+}
+
+/// SA-derived columns need the XFRM dump (CAP_NET_ADMIN).
+fn sa_info(s: &Snapshot, v: Value) -> Option<Value> {
+    s.xfrm_available.then_some(v)
+}
+
+fn kind_code(kind: TunnelKind) -> i32 {
+    match kind {
+        TunnelKind::Vti => 1,
+        TunnelKind::Vti6 => 2,
+        TunnelKind::Xfrm => 3,
+    }
+}
+
+/// InetAddressType: unknown(0), ipv4(1), ipv6(2).
+fn inet_type(addr: Option<IpAddr>) -> Value {
+    Value::Integer(match addr {
+        None => 0,
+        Some(IpAddr::V4(_)) => 1,
+        Some(IpAddr::V6(_)) => 2,
+    })
+}
+
+/// InetAddress: 4 or 16 raw bytes; empty for unknown(0).
+fn inet_addr(addr: Option<IpAddr>) -> Value {
+    Value::OctetString(match addr {
+        None => Vec::new(),
+        Some(IpAddr::V4(a)) => a.octets().to_vec(),
+        Some(IpAddr::V6(a)) => a.octets().to_vec(),
+    })
+}
+
+fn unix_now(ctx: &RenderCtx) -> u64 {
+    ctx.wall_now
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// Seconds from now until `at` (0 once passed); -1 when there is no limit.
+fn seconds_until(at: Option<u64>, ctx: &RenderCtx) -> i32 {
+    match at {
+        None => -1,
+        Some(at) => int32(at.saturating_sub(unix_now(ctx))),
+    }
+}
+
+fn int32(v: u64) -> i32 {
+    i32::try_from(v).unwrap_or(i32::MAX)
+}
+
+fn saturate32(v: u64) -> u32 {
+    u32::try_from(v).unwrap_or(u32::MAX)
+}
+
+fn count(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Instant, SystemTime};
+
+    use super::*;
+    use crate::alarm::AlarmState;
+    use crate::classify::testutil::{sa, vti_tunnel, xfrm_tunnel};
+    use crate::mib::clock::MasterClock;
+    use crate::model::{AlgorithmNames, Availability, Categories, Diagnosis, SaSummary};
+
+    fn row(t: crate::model::Tunnel) -> TunnelRow {
+        TunnelRow {
+            tunnel: t,
+            discontinuity_at: Instant::now(),
+            categories: Categories::default(),
+            last_delta: Categories::default(),
+            last_error_at: None,
+            diagnosis: Diagnosis::none(),
+            sa_summary: SaSummary::default(),
+        }
+    }
+
+    fn snapshot(tunnels: Vec<TunnelRow>, sas: Vec<SaRow>) -> Snapshot {
+        Snapshot {
+            taken_at: Instant::now(),
+            wall_time: SystemTime::now(),
+            poll_interval_secs: 10,
+            kernel_release: "6.1.0-test".into(),
+            xfrm_available: true,
+            xfrm_stat: Availability::Available(vec![("XfrmOutNoStates".into(), 3)]),
+            xfrm_stat_delta: vec![],
+            tunnels,
+            sas,
+            policies: Availability::Available(vec![]),
+            poll_failures: 0,
+        }
+    }
+
+    fn read<R, S>(columns: &'static [Column<R, S>], id: u32, r: &R, s: &S) -> Option<Value> {
+        let ctx = RenderCtx::now(MasterClock::local());
+        (by_id(columns, id).expect("a described column").read)(r, s, &ctx)
+    }
+
+    /// Columns the MIB describes as 0 or empty when the kernel has nothing are
+    /// instantiated with 0 or empty, not left out (no holes in a row).
+    #[test]
+    fn absent_settings_are_zero_or_empty_as_the_mib_says() {
+        let x = row(xfrm_tunnel(5, "xfrm1", 7));
+        let snap = snapshot(vec![], vec![]);
+        let cell = |r: &TunnelRow, id| read(if_col::COLUMNS, id, r, &snap);
+        for col in [if_col::IKEY, if_col::OKEY] {
+            assert_eq!(cell(&x, col), Some(Value::Gauge32(0)));
+        }
+        assert_eq!(
+            cell(&x, if_col::SUSPECTED_UNDERLAY_DROPS),
+            Some(Value::Counter64(0))
+        );
+        let v = row(vti_tunnel(6, "vti1", "192.0.2.1", "192.0.2.2", 11));
+        assert_eq!(cell(&v, if_col::XFRM_IF_ID), Some(Value::Gauge32(0)));
+        assert_eq!(cell(&v, if_col::IKEY), Some(Value::Gauge32(11)));
+
+        let mut s = SaRow {
+            tunnel_ifindex: 6,
+            index: 1,
+            sa: sa(0x100, "192.0.2.1", "192.0.2.2", SaDirection::Out),
+        };
+        let sa_cell = |s: &SaRow, id| read(sa_col::COLUMNS, id, s, &());
+        for col in [sa_col::MARK, sa_col::MARK_MASK, sa_col::IF_ID] {
+            assert_eq!(sa_cell(&s, col), Some(Value::Gauge32(0)));
+        }
+        s.sa.algorithms = AlgorithmNames {
+            aead_alg: Some("rfc4106(gcm(aes))".into()),
+            ..AlgorithmNames::default()
+        }
+        .intern();
+        assert_eq!(
+            sa_cell(&s, sa_col::ENC_ALG),
+            Some(Value::text("rfc4106(gcm(aes))"))
+        );
+        assert_eq!(sa_cell(&s, sa_col::AUTH_ALG), Some(Value::text("")));
+        s.sa.algorithms = AlgorithmNames {
+            comp_alg: Some("deflate".into()),
+            ..AlgorithmNames::default()
+        }
+        .intern();
+        assert_eq!(sa_cell(&s, sa_col::ENC_ALG), Some(Value::text("deflate")));
+        s.sa.algorithms = AlgorithmNames::default().intern();
+        assert_eq!(sa_cell(&s, sa_col::ENC_ALG), Some(Value::text("")));
+    }
+
+    /// Every served column, read from a row that has everything, gives a
+    /// value of the wire type its SYNTAX calls for; ids ascend and names are
+    /// the table's.
+    fn check<R, S>(columns: &'static [Column<R, S>], prefix: &str, r: &R, s: &S) {
+        assert!(
+            columns.windows(2).all(|w| w[0].id < w[1].id),
+            "{prefix}: ids ascend"
+        );
+        for c in columns {
+            assert!(c.name.starts_with(prefix), "{}", c.name);
+            assert_eq!(by_id(columns, c.id).map(|f| f.name), Some(c.name));
+            let got = read(columns, c.id, r, s);
+            if !c.served() {
+                assert_eq!(got, None, "{} is not served", c.name);
+                continue;
+            }
+            let v = got.unwrap_or_else(|| panic!("{}: no value", c.name));
+            assert_eq!(v.type_tag(), c.syntax.type_tag(), "{}: {v:?}", c.name);
+        }
+    }
+
+    #[test]
+    fn every_column_reads_the_type_its_syntax_says() {
+        let mut r = row(vti_tunnel(6, "vti1", "192.0.2.1", "192.0.2.2", 11));
+        r.sa_summary = SaSummary {
+            outbound: 1,
+            inbound: 1,
+            hard_expiry_unix: Some(1),
+            seq_headroom: Some(5),
+        };
+        let s = SaRow {
+            tunnel_ifindex: 6,
+            index: 1,
+            sa: sa(0x100, "192.0.2.1", "192.0.2.2", SaDirection::Out),
+        };
+        let snap = snapshot(vec![r.clone()], vec![s.clone()]);
+        check(global::COLUMNS, "vti", &snap, &());
+        check(
+            xfrm_stat::COLUMNS,
+            "vtiXfrmStat",
+            &("XfrmInError".into(), 1),
+            &(),
+        );
+        check(if_col::COLUMNS, "vtiIf", &r, &snap);
+        check(sa_col::COLUMNS, "vtiSa", &s, &());
+        let alarm = AlarmRow {
+            ifindex: 6,
+            category: ErrorCategory::Carrier,
+            interval_secs: 60,
+            rising: 1,
+            falling: 0,
+            state: AlarmState::ArmedRising,
+            last_delta: 0,
+            last_event_at: None,
+            sent: 0,
+            suppressed: 0,
+        };
+        check(alarm_col::COLUMNS, "vtiAlarm", &alarm, &());
+    }
+}
