@@ -43,7 +43,16 @@ use std::net::IpAddr;
 
 use serde_json::Value;
 
+use vti_agentx::mib::columns::served_ids;
+use vti_agentx::mib::oids::{
+    global, if_col, sa_col, xfrm_stat, GLOBAL, IF_TABLE, OBJECTS, SA_TABLE, XFRM_STAT_TABLE,
+};
+
 use crate::common::{json_in, left_local, parse_ip_sas, parse_walk, IpSa, Sections, Snmp};
+
+/// vtiIfEntry and vtiSaEntry, relative to the module root.
+const IF_ENTRY: [u32; 3] = [OBJECTS, IF_TABLE, 1];
+const SA_ENTRY: [u32; 3] = [OBJECTS, SA_TABLE, 1];
 
 /// netSnmpPlaypen.2741, the agent's default root.
 const ROOT: [u32; 10] = [1, 3, 6, 1, 4, 1, 8072, 9999, 9999, 2741];
@@ -134,14 +143,14 @@ impl Walk {
     }
 
     fn global(&self, n: u32) -> Option<&Snmp> {
-        self.get(&[1, 1, n, 0])
+        self.get(&[OBJECTS, GLOBAL, n, 0])
     }
 
     /// vtiIfTable row indexes.
     fn if_rows(&self) -> BTreeSet<u32> {
         self.cells
             .keys()
-            .filter(|k| k.len() == 5 && k[..3] == [1, 3, 1])
+            .filter(|k| k.len() == 5 && k[..3] == IF_ENTRY)
             .map(|k| k[4])
             .collect()
     }
@@ -150,7 +159,7 @@ impl Walk {
     fn if_row(&self, ifindex: u32) -> BTreeMap<u32, Snmp> {
         self.cells
             .iter()
-            .filter(|(k, _)| k.len() == 5 && k[..3] == [1, 3, 1] && k[4] == ifindex)
+            .filter(|(k, _)| k.len() == 5 && k[..3] == IF_ENTRY && k[4] == ifindex)
             .map(|(k, v)| (k[3], v.clone()))
             .collect()
     }
@@ -159,7 +168,7 @@ impl Walk {
     fn sa_rows(&self) -> BTreeMap<(u32, u32), SaRow> {
         let mut rows: BTreeMap<(u32, u32), SaRow> = BTreeMap::new();
         for (k, v) in &self.cells {
-            if k.len() == 6 && k[..3] == [1, 4, 1] {
+            if k.len() == 6 && k[..3] == SA_ENTRY {
                 rows.entry((k[4], k[5]))
                     .or_default()
                     .insert(k[3], v.clone());
@@ -172,9 +181,16 @@ impl Walk {
 /// Columns whose value counts seconds, so two walks a moment apart may differ:
 /// vtiLastPollTime, vtiIfSecondsToHardExpiry, vtiSaAge, vtiSaSecondsTo{Soft,Hard}Expiry.
 fn time_varying(rel: &[u32]) -> bool {
-    rel == [1, 1, 2, 0]
-        || (rel.len() == 5 && rel[..3] == [1, 3, 1] && rel[3] == 39)
-        || (rel.len() == 6 && rel[..3] == [1, 4, 1] && [17, 26, 27].contains(&rel[3]))
+    rel == [OBJECTS, GLOBAL, global::LAST_POLL_TIME, 0]
+        || (rel.len() == 5 && rel[..3] == IF_ENTRY && rel[3] == if_col::SECONDS_TO_HARD_EXPIRY)
+        || (rel.len() == 6
+            && rel[..3] == SA_ENTRY
+            && [
+                sa_col::AGE,
+                sa_col::SECONDS_TO_SOFT_EXPIRY,
+                sa_col::SECONDS_TO_HARD_EXPIRY,
+            ]
+            .contains(&rel[3]))
 }
 
 /// `max_secs`: how far apart in time the two walks may have read a cell.
@@ -354,30 +370,36 @@ fn expected_if(
     let mut e = BTreeMap::new();
     let c = Snmp::Counter64;
     let xfrm = l.kind == "xfrm";
-    e.insert(2, Some(Snmp::text(l.name)));
+    e.insert(if_col::NAME, Some(Snmp::text(l.name)));
     let kind = match l.kind {
         "vti" => 1,
         "vti6" => 2,
         _ => 3,
     };
-    e.insert(3, Some(Snmp::Int(kind)));
+    e.insert(if_col::KIND, Some(Snmp::Int(kind)));
     let (lt, la) = inet(if xfrm { None } else { l.addr("local") });
     let (rt, ra) = inet(if xfrm { None } else { l.addr("remote") });
-    e.insert(4, Some(lt));
-    e.insert(5, Some(la));
-    e.insert(6, Some(rt));
-    e.insert(7, Some(ra));
+    e.insert(if_col::LOCAL_ADDR_TYPE, Some(lt));
+    e.insert(if_col::LOCAL_ADDR, Some(la));
+    e.insert(if_col::REMOTE_ADDR_TYPE, Some(rt));
+    e.insert(if_col::REMOTE_ADDR, Some(ra));
     // MIB: 0 for xfrm (keys) / for vti and vti6 (if_id).
-    e.insert(8, Some(Snmp::Gauge(u64::from(l.key("ikey")))));
-    e.insert(9, Some(Snmp::Gauge(u64::from(l.key("okey")))));
-    e.insert(10, Some(Snmp::Gauge(u64::from(l.if_id()))));
+    e.insert(if_col::IKEY, Some(Snmp::Gauge(u64::from(l.key("ikey")))));
+    e.insert(if_col::OKEY, Some(Snmp::Gauge(u64::from(l.key("okey")))));
+    e.insert(if_col::XFRM_IF_ID, Some(Snmp::Gauge(u64::from(l.if_id()))));
     let underlay = l.v["link"]
         .as_str()
         .and_then(|n| names.get(n))
         .copied()
         .unwrap_or(0);
-    e.insert(11, Some(Snmp::Int(i64::from(underlay))));
-    e.insert(12, Some(Snmp::Gauge(l.v["mtu"].as_u64().unwrap_or(0))));
+    e.insert(
+        if_col::UNDERLAY_IF_INDEX,
+        Some(Snmp::Int(i64::from(underlay))),
+    );
+    e.insert(
+        if_col::MTU,
+        Some(Snmp::Gauge(l.v["mtu"].as_u64().unwrap_or(0))),
+    );
     let oper = match l.v["operstate"].as_str().unwrap_or("") {
         "UP" => 1,
         "DOWN" => 2,
@@ -387,32 +409,32 @@ fn expected_if(
         "LOWERLAYERDOWN" => 7,
         _ => 4,
     };
-    e.insert(13, Some(Snmp::Int(oper)));
+    e.insert(if_col::OPER_STATUS, Some(Snmp::Int(oper)));
     for (col, v) in [
-        (14, l.tx("packets")),
-        (15, l.tx("bytes")),
-        (16, l.tx("errors")),
-        (17, l.tx("dropped")),
-        (18, l.tx("carrier_errors")),
-        (19, l.tx("collisions")),
-        (20, l.tx("aborted_errors")),
-        (21, l.rx("packets")),
-        (22, l.rx("bytes")),
-        (23, l.rx("errors")),
-        (24, l.rx("dropped")),
+        (if_col::TX_PACKETS, l.tx("packets")),
+        (if_col::TX_OCTETS, l.tx("bytes")),
+        (if_col::TX_ERRORS, l.tx("errors")),
+        (if_col::TX_DROPPED, l.tx("dropped")),
+        (if_col::TX_CARRIER_ERRORS, l.tx("carrier_errors")),
+        (if_col::COLLISIONS, l.tx("collisions")),
+        (if_col::TX_ABORTED_ERRORS, l.tx("aborted_errors")),
+        (if_col::RX_PACKETS, l.rx("packets")),
+        (if_col::RX_OCTETS, l.rx("bytes")),
+        (if_col::RX_ERRORS, l.rx("errors")),
+        (if_col::RX_DROPPED, l.rx("dropped")),
     ] {
         e.insert(col, Some(c(v)));
     }
-    e.insert(25, Some(Snmp::truth(true)));
-    e.insert(26, Some(c(l.tx("carrier_errors"))));
-    e.insert(27, Some(c(l.tx("collisions"))));
-    e.insert(28, Some(c(l.too_big())));
-    e.insert(29, Some(c(l.tx("aborted_errors"))));
+    e.insert(if_col::ERROR_COUNTERS_VALID, Some(Snmp::truth(true)));
+    e.insert(if_col::CAT_CARRIER, Some(c(l.tx("carrier_errors"))));
+    e.insert(if_col::CAT_LOOP, Some(c(l.tx("collisions"))));
+    e.insert(if_col::CAT_TOO_BIG, Some(c(l.too_big())));
+    e.insert(if_col::CAT_OUTPUT_ERRORS, Some(c(l.tx("aborted_errors"))));
     // vtiIfCatDropped = tx_dropped (the MIB documents that it is not independent on
     // vti6/xfrm, where the kernel counts tx_dropped = tx_errors - tx_aborted_errors).
-    e.insert(30, Some(c(l.tx("dropped"))));
+    e.insert(if_col::CAT_DROPPED, Some(c(l.tx("dropped"))));
     // No underlay drops in this scenario; MIB: always 0 on xfrm.
-    e.insert(31, Some(c(0)));
+    e.insert(if_col::SUSPECTED_UNDERLAY_DROPS, Some(c(0)));
     // SA summary (MIB: vtiIfOutSaCount, vtiIfInSaCount, vtiIfNoOutboundSa,
     // vtiIfSeqHeadroom = the smallest headroom over non-ESN outbound SAs).
     let mine: Vec<&IpSa> = sas
@@ -421,15 +443,18 @@ fn expected_if(
         .map(|(s, _)| *s)
         .collect();
     let out = mine.iter().filter(|s| is_out(s)).count() as u64;
-    e.insert(36, Some(Snmp::Gauge(out)));
-    e.insert(37, Some(Snmp::Gauge(mine.len() as u64 - out)));
-    e.insert(38, Some(Snmp::truth(out == 0)));
+    e.insert(if_col::OUT_SA_COUNT, Some(Snmp::Gauge(out)));
+    e.insert(
+        if_col::IN_SA_COUNT,
+        Some(Snmp::Gauge(mine.len() as u64 - out)),
+    );
+    e.insert(if_col::NO_OUTBOUND_SA, Some(Snmp::truth(out == 0)));
     let headroom = mine
         .iter()
         .filter(|s| is_out(s) && !s.esn_flag)
         .map(|s| u64::from(u32::MAX).saturating_sub(s.oseq))
         .min();
-    e.insert(40, headroom.map(c));
+    e.insert(if_col::SEQ_HEADROOM, headroom.map(c));
     e
 }
 
@@ -473,15 +498,15 @@ fn check_if_table(
         let (lo, hi) = if_hard_expiry(l, sas, w);
         p.within(
             &format!("{} vtiIfSecondsToHardExpiry", l.name),
-            row.get(&39),
+            row.get(&if_col::SECONDS_TO_HARD_EXPIRY),
             &Snmp::Int(0),
             lo,
             hi,
         );
         // Cause, diagnosis and the last error time say whether errors happened.
-        let cause = row.get(&32).and_then(Snmp::num);
-        let diag = row.get(&33);
-        let last_err = row.get(&34).and_then(Snmp::num);
+        let cause = row.get(&if_col::CAUSE).and_then(Snmp::num);
+        let diag = row.get(&if_col::DIAGNOSIS);
+        let last_err = row.get(&if_col::LAST_ERROR_TIME).and_then(Snmp::num);
         if l.had_errors() {
             if cause.is_none_or(|c| c == 1) || matches!(diag, Some(Snmp::Str(d)) if d.is_empty()) {
                 p.push(format!(
@@ -498,28 +523,29 @@ fn check_if_table(
         } else {
             p.eq(
                 &format!("{} vtiIfCause", l.name),
-                row.get(&32),
+                row.get(&if_col::CAUSE),
                 Some(&Snmp::Int(1)),
             );
             p.eq(
                 &format!("{} vtiIfDiagnosis", l.name),
-                row.get(&33),
+                row.get(&if_col::DIAGNOSIS),
                 Some(&Snmp::text("")),
             );
             p.eq(
                 &format!("{} vtiIfLastErrorTime", l.name),
-                row.get(&34),
+                row.get(&if_col::LAST_ERROR_TIME),
                 Some(&Snmp::Ticks(0)),
             );
         }
-        if !matches!(row.get(&35), Some(Snmp::Ticks(t)) if *t > 0) {
+        if !matches!(row.get(&if_col::DISCONTINUITY_TIME), Some(Snmp::Ticks(t)) if *t > 0) {
             p.push(format!(
                 "{} vtiIfCounterDiscontinuityTime: {:?}",
                 l.name,
-                row.get(&35)
+                row.get(&if_col::DISCONTINUITY_TIME)
             ));
         }
-        let extra: Vec<&u32> = row.keys().filter(|c| !(2..=40).contains(*c)).collect();
+        let columns = served_ids(if_col::COLUMNS);
+        let extra: Vec<&u32> = row.keys().filter(|c| !columns.contains(c)).collect();
         if !extra.is_empty() {
             p.push(format!("{}: unknown vtiIfEntry columns {extra:?}", l.name));
         }
@@ -558,43 +584,67 @@ fn expected_sa(sa: &IpSa) -> BTreeMap<u32, Snmp> {
     let c = Snmp::Counter64;
     let g = |v: u64| Snmp::Gauge(v);
     let mut e = BTreeMap::new();
-    e.insert(3, g(u64::from(sa.spi)));
-    e.insert(4, Snmp::Int(if is_out(sa) { 2 } else { 1 }));
+    e.insert(sa_col::SPI, g(u64::from(sa.spi)));
+    e.insert(sa_col::DIRECTION, Snmp::Int(if is_out(sa) { 2 } else { 1 }));
     let (st, sv) = inet(ip(&sa.src));
     let (dt, dv) = inet(ip(&sa.dst));
-    e.insert(5, st);
-    e.insert(6, sv);
-    e.insert(7, dt);
-    e.insert(8, dv);
+    e.insert(sa_col::SRC_ADDR_TYPE, st);
+    e.insert(sa_col::SRC_ADDR, sv);
+    e.insert(sa_col::DST_ADDR_TYPE, dt);
+    e.insert(sa_col::DST_ADDR, dv);
     let proto = match sa.proto.as_str() {
         "esp" => 50,
         "ah" => 51,
         "comp" => 108,
         _ => 0,
     };
-    e.insert(9, Snmp::Int(proto));
-    e.insert(10, Snmp::Int(mode_code(&sa.mode)));
-    e.insert(11, g(u64::from(sa.reqid)));
+    e.insert(sa_col::PROTOCOL, Snmp::Int(proto));
+    e.insert(sa_col::MODE, Snmp::Int(mode_code(&sa.mode)));
+    e.insert(sa_col::REQID, g(u64::from(sa.reqid)));
     let (mark, mask) = sa.mark.unwrap_or((0, 0));
-    e.insert(12, g(u64::from(mark)));
-    e.insert(13, g(u64::from(mask)));
-    e.insert(14, g(u64::from(sa.if_id.unwrap_or(0))));
+    e.insert(sa_col::MARK, g(u64::from(mark)));
+    e.insert(sa_col::MARK_MASK, g(u64::from(mask)));
+    e.insert(sa_col::IF_ID, g(u64::from(sa.if_id.unwrap_or(0))));
     let enc = sa.enc.clone().or(sa.aead.clone()).or(sa.comp.clone());
-    e.insert(15, Snmp::text(&enc.unwrap_or_default()));
-    e.insert(16, Snmp::text(&sa.auth.clone().unwrap_or_default()));
-    e.insert(18, c(sa.cur_bytes));
-    e.insert(19, c(sa.cur_packets));
-    for (i, col) in (20..=23).enumerate() {
+    e.insert(sa_col::ENC_ALG, Snmp::text(&enc.unwrap_or_default()));
+    e.insert(
+        sa_col::AUTH_ALG,
+        Snmp::text(&sa.auth.clone().unwrap_or_default()),
+    );
+    e.insert(sa_col::CUR_BYTES, c(sa.cur_bytes));
+    e.insert(sa_col::CUR_PACKETS, c(sa.cur_packets));
+    let limits = [
+        sa_col::SOFT_BYTE_LIMIT,
+        sa_col::HARD_BYTE_LIMIT,
+        sa_col::SOFT_PACKET_LIMIT,
+        sa_col::HARD_PACKET_LIMIT,
+    ];
+    for (i, col) in limits.into_iter().enumerate() {
         e.insert(col, c(sa.limits[i]));
     }
-    e.insert(24, g(sa.limits[4].min(u64::from(u32::MAX))));
-    e.insert(25, g(sa.limits[5].min(u64::from(u32::MAX))));
-    e.insert(28, Snmp::Counter32(u64::from(sa.stats[0])));
-    e.insert(29, Snmp::Counter32(u64::from(sa.stats[1])));
-    e.insert(30, Snmp::Counter32(u64::from(sa.stats[2])));
-    e.insert(31, c(sa.oseq));
-    e.insert(32, g(u64::from(sa.window())));
-    e.insert(33, Snmp::truth(sa.esn_flag));
+    e.insert(
+        sa_col::SOFT_ADD_EXPIRES,
+        g(sa.limits[4].min(u64::from(u32::MAX))),
+    );
+    e.insert(
+        sa_col::HARD_ADD_EXPIRES,
+        g(sa.limits[5].min(u64::from(u32::MAX))),
+    );
+    e.insert(
+        sa_col::REPLAY_WINDOW_ERRORS,
+        Snmp::Counter32(u64::from(sa.stats[0])),
+    );
+    e.insert(
+        sa_col::REPLAY_ERRORS,
+        Snmp::Counter32(u64::from(sa.stats[1])),
+    );
+    e.insert(
+        sa_col::INTEGRITY_FAILURES,
+        Snmp::Counter32(u64::from(sa.stats[2])),
+    );
+    e.insert(sa_col::OUT_SEQ, c(sa.oseq));
+    e.insert(sa_col::REPLAY_WINDOW, g(u64::from(sa.window())));
+    e.insert(sa_col::ESN, Snmp::truth(sa.esn_flag));
     e
 }
 
@@ -613,7 +663,8 @@ fn check_sa_table(p: &mut Problems, walk: &Walk, sas: &[(&IpSa, u32)], w: Window
         let found: Found = rows
             .iter()
             .filter(|(_, r)| {
-                r.get(&3) == Some(&Snmp::Gauge(u64::from(sa.spi))) && r.get(&8) == Some(&dst)
+                r.get(&sa_col::SPI) == Some(&Snmp::Gauge(u64::from(sa.spi)))
+                    && r.get(&sa_col::DST_ADDR) == Some(&dst)
             })
             .collect();
         let before = p.0.len();
@@ -640,7 +691,7 @@ fn check_sa_table(p: &mut Problems, walk: &Walk, sas: &[(&IpSa, u32)], w: Window
         );
         p.within(
             &format!("{what} vtiSaAge"),
-            row.get(&17),
+            row.get(&sa_col::AGE),
             &Snmp::Gauge(0),
             age.0,
             age.1,
@@ -648,7 +699,7 @@ fn check_sa_table(p: &mut Problems, walk: &Walk, sas: &[(&IpSa, u32)], w: Window
         let (lo, hi) = w.until(expiry(sa, sa.limits[4], sa.limits[6]));
         p.within(
             &format!("{what} vtiSaSecondsToSoftExpiry"),
-            row.get(&26),
+            row.get(&sa_col::SECONDS_TO_SOFT_EXPIRY),
             &Snmp::Int(0),
             lo,
             hi,
@@ -656,17 +707,21 @@ fn check_sa_table(p: &mut Problems, walk: &Walk, sas: &[(&IpSa, u32)], w: Window
         let (lo, hi) = w.until(expiry(sa, sa.limits[5], sa.limits[7]));
         p.within(
             &format!("{what} vtiSaSecondsToHardExpiry"),
-            row.get(&27),
+            row.get(&sa_col::SECONDS_TO_HARD_EXPIRY),
             &Snmp::Int(0),
             lo,
             hi,
         );
-        let extra: Vec<&u32> = row.keys().filter(|c| !(3..=33).contains(*c)).collect();
+        let columns = served_ids(sa_col::COLUMNS);
+        let extra: Vec<&u32> = row.keys().filter(|c| !columns.contains(c)).collect();
         if !extra.is_empty() {
             p.push(format!("{what}: unknown vtiSaEntry columns {extra:?}"));
         }
         let mark = if p.0.len() > before { "*" } else { " " };
-        let hard = row.get(&27).and_then(Snmp::num).unwrap_or(-99);
+        let hard = row
+            .get(&sa_col::SECONDS_TO_HARD_EXPIRY)
+            .and_then(Snmp::num)
+            .unwrap_or(-99);
         table.push(format!(
             "{mark} {:<10} {:<15} {:<4} {:>5} {:>7} {:>5} {:>6} {:>4} {:<18} {:>5}",
             format!("{:#x}", sa.spi),
@@ -701,36 +756,47 @@ fn xfrm_stat(text: &str) -> Vec<(String, u64)> {
 }
 
 fn check_globals(p: &mut Problems, walk: &Walk, tunnels: usize, sas: usize, uname: &str) {
-    p.eq("vtiPollInterval.0", walk.global(1), Some(&Snmp::Gauge(1)));
-    if !matches!(walk.global(2), Some(Snmp::Ticks(t)) if *t > 0) {
-        p.push(format!("vtiLastPollTime.0: {:?}", walk.global(2)));
+    p.eq(
+        "vtiPollInterval.0",
+        walk.global(global::POLL_INTERVAL),
+        Some(&Snmp::Gauge(1)),
+    );
+    if !matches!(walk.global(global::LAST_POLL_TIME), Some(Snmp::Ticks(t)) if *t > 0) {
+        p.push(format!(
+            "vtiLastPollTime.0: {:?}",
+            walk.global(global::LAST_POLL_TIME)
+        ));
     }
-    if !matches!(walk.global(3), Some(Snmp::Str(s)) if s.starts_with(b"vti-agentx ")) {
-        p.push(format!("vtiAgentVersion.0: {:?}", walk.global(3)));
+    if !matches!(walk.global(global::AGENT_VERSION), Some(Snmp::Str(s)) if s.starts_with(b"vti-agentx "))
+    {
+        p.push(format!(
+            "vtiAgentVersion.0: {:?}",
+            walk.global(global::AGENT_VERSION)
+        ));
     }
     p.eq(
         "vtiTunnelCount.0",
-        walk.global(4),
+        walk.global(global::TUNNEL_COUNT),
         Some(&Snmp::Gauge(tunnels as u64)),
     );
     p.eq(
         "vtiSaCount.0",
-        walk.global(5),
+        walk.global(global::SA_COUNT),
         Some(&Snmp::Gauge(sas as u64)),
     );
     p.eq(
         "vtiXfrmAvailable.0",
-        walk.global(6),
+        walk.global(global::XFRM_AVAILABLE),
         Some(&Snmp::truth(true)),
     );
     p.eq(
         "vtiPollFailures.0",
-        walk.global(7),
+        walk.global(global::POLL_FAILURES),
         Some(&Snmp::Counter64(0)),
     );
     p.eq(
         "vtiKernelRelease.0",
-        walk.global(8),
+        walk.global(global::KERNEL_RELEASE),
         Some(&Snmp::text(uname.trim())),
     );
 }
@@ -758,12 +824,12 @@ fn check_xfrm_stat(p: &mut Problems, walk: &Walk, proc_text: &str) {
         let i = i as u32 + 1;
         p.eq(
             &format!("vtiXfrmStatName.{i}"),
-            walk.get(&[1, 2, 1, 2, i]),
+            walk.get(&[OBJECTS, XFRM_STAT_TABLE, 1, xfrm_stat::NAME, i]),
             Some(&Snmp::text(name)),
         );
         p.eq(
             &format!("vtiXfrmStatValue.{i} ({name})"),
-            walk.get(&[1, 2, 1, 3, i]),
+            walk.get(&[OBJECTS, XFRM_STAT_TABLE, 1, xfrm_stat::VALUE, i]),
             Some(&Snmp::Counter64(*value)),
         );
     }
@@ -779,7 +845,7 @@ fn check_show(p: &mut Problems, doc: &Value, walk: &Walk) {
     );
     p.eq(
         "show kernel_release",
-        walk.global(8).cloned(),
+        walk.global(global::KERNEL_RELEASE).cloned(),
         doc["kernel_release"].as_str().map(Snmp::text),
     );
     let tunnels = doc["tunnels"]
@@ -840,7 +906,10 @@ fn check_show(p: &mut Problems, doc: &Value, walk: &Walk) {
         let dst = inet(sa["dst"].as_str().and_then(ip)).1;
         let found: Found = rows
             .iter()
-            .filter(|(_, c)| c.get(&3) == Some(&Snmp::Gauge(spi)) && c.get(&8) == Some(&dst))
+            .filter(|(_, c)| {
+                c.get(&sa_col::SPI) == Some(&Snmp::Gauge(spi))
+                    && c.get(&sa_col::DST_ADDR) == Some(&dst)
+            })
             .collect();
         let what = format!("show SA {spi:#x}");
         let [(key, row)] = found.as_slice() else {
@@ -1017,10 +1086,14 @@ fn check_nocap(p: &mut Problems, secs: &Sections) {
     p.0.extend(wp.0.into_iter().map(|e| format!("nocap: {e}")));
     p.eq(
         "nocap vtiXfrmAvailable.0",
-        walk.global(6),
+        walk.global(global::XFRM_AVAILABLE),
         Some(&Snmp::truth(false)),
     );
-    p.eq("nocap vtiSaCount.0", walk.global(5), Some(&Snmp::Gauge(0)));
+    p.eq(
+        "nocap vtiSaCount.0",
+        walk.global(global::SA_COUNT),
+        Some(&Snmp::Gauge(0)),
+    );
     p.eq("nocap vtiSaTable rows", walk.sa_rows().len(), 0);
     p.eq(
         "nocap vtiIfTable rows",
@@ -1029,7 +1102,13 @@ fn check_nocap(p: &mut Problems, secs: &Sections) {
     );
     for l in &tunnels {
         let row = walk.if_row(l.ifindex);
-        for col in 36..=40 {
+        for col in [
+            if_col::OUT_SA_COUNT,
+            if_col::IN_SA_COUNT,
+            if_col::NO_OUTBOUND_SA,
+            if_col::SECONDS_TO_HARD_EXPIRY,
+            if_col::SEQ_HEADROOM,
+        ] {
             p.eq(
                 &format!("nocap {} SA summary column {col}", l.name),
                 row.get(&col),
@@ -1037,12 +1116,12 @@ fn check_nocap(p: &mut Problems, secs: &Sections) {
             );
         }
         for (col, v) in [
-            (14, l.tx("packets")),
-            (15, l.tx("bytes")),
-            (16, l.tx("errors")),
-            (18, l.tx("carrier_errors")),
-            (21, l.rx("packets")),
-            (22, l.rx("bytes")),
+            (if_col::TX_PACKETS, l.tx("packets")),
+            (if_col::TX_OCTETS, l.tx("bytes")),
+            (if_col::TX_ERRORS, l.tx("errors")),
+            (if_col::TX_CARRIER_ERRORS, l.tx("carrier_errors")),
+            (if_col::RX_PACKETS, l.rx("packets")),
+            (if_col::RX_OCTETS, l.rx("bytes")),
         ] {
             p.eq(
                 &format!("nocap {} vtiIfEntry.{col}", l.name),

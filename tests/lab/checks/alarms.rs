@@ -13,6 +13,8 @@
 //! - Every notification starts with sysUpTime.0 then snmpTrapOID.0, and its varbinds
 //!   are the MIB's OBJECTS, in order, with the MIB's types.
 
+use vti_agentx::mib::oids::{alarm_col, if_col, ALARM_TABLE, IF_TABLE, OBJECTS};
+
 use crate::common::Sections;
 use std::fmt::Write as _;
 
@@ -94,19 +96,32 @@ fn count(traps: &[Trap], n: u32) -> usize {
 /// (OID, type, value check) expected for each varbind of a notification.
 type Want = Vec<(String, &'static str, Box<dyn Fn(&str) -> bool>)>;
 
+/// A vtiIfTable cell's OID.
+fn if_obj(col: u32, idx: u32) -> String {
+    format!("{ROOT}.{OBJECTS}.{IF_TABLE}.1.{col}.{idx}")
+}
+
 fn want_tx_error(idx: u32, rising: bool) -> Want {
-    let alarm = |col: u32| format!("{ROOT}.1.5.1.{col}.{idx}.{CARRIER}");
-    let threshold_col = if rising { 3 } else { 4 };
+    let alarm = |col: u32| format!("{ROOT}.{OBJECTS}.{ALARM_TABLE}.1.{col}.{idx}.{CARRIER}");
+    let threshold_col = if rising {
+        alarm_col::RISING_THRESHOLD
+    } else {
+        alarm_col::FALLING_THRESHOLD
+    };
     let threshold = if rising { "1" } else { "0" };
     vec![
         (
-            format!("{ROOT}.1.3.1.2.{idx}"),
+            if_obj(if_col::NAME, idx),
             "STRING",
             Box::new(|v| v == TUNNEL),
         ),
-        (alarm(10), "INTEGER", Box::new(|v| v == "1")),
         (
-            alarm(6),
+            alarm(alarm_col::EVENT_CATEGORY),
+            "INTEGER",
+            Box::new(|v| v == "1"),
+        ),
+        (
+            alarm(alarm_col::LAST_DELTA),
             "Counter64",
             Box::new(move |v| {
                 let d: u64 = v.parse().unwrap_or(u64::MAX);
@@ -122,9 +137,13 @@ fn want_tx_error(idx: u32, rising: bool) -> Want {
             "Gauge32",
             Box::new(move |v| v == threshold),
         ),
-        (alarm(2), "Gauge32", Box::new(|v| v == "2")),
         (
-            format!("{ROOT}.1.3.1.33.{idx}"),
+            alarm(alarm_col::INTERVAL),
+            "Gauge32",
+            Box::new(|v| v == "2"),
+        ),
+        (
+            if_obj(if_col::DIAGNOSIS, idx),
             "STRING",
             // Falling too: the cause of the errors that stopped.
             Box::new(names_missing_sa),
@@ -143,12 +162,12 @@ fn names_missing_sa(text: &str) -> bool {
 fn want_sa(idx: u32, up: bool) -> Want {
     let mut w: Want = vec![
         (
-            format!("{ROOT}.1.3.1.2.{idx}"),
+            if_obj(if_col::NAME, idx),
             "STRING",
             Box::new(|v| v == TUNNEL),
         ),
         (
-            format!("{ROOT}.1.3.1.36.{idx}"),
+            if_obj(if_col::OUT_SA_COUNT, idx),
             "Gauge32",
             Box::new(move |v| v == if up { "1" } else { "0" }),
         ),
@@ -156,11 +175,7 @@ fn want_sa(idx: u32, up: bool) -> Want {
     if !up {
         // The diagnosis at the moment the SA went away (may still be empty: the SA can
         // vanish a poll before the first packet fails).
-        w.push((
-            format!("{ROOT}.1.3.1.33.{idx}"),
-            "STRING",
-            Box::new(|_| true),
-        ));
+        w.push((if_obj(if_col::DIAGNOSIS, idx), "STRING", Box::new(|_| true)));
     }
     w
 }

@@ -22,6 +22,8 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
+use vti_agentx::mib::oids::if_col;
+
 use crate::common::Sections;
 
 /// Body and rc of one section.
@@ -414,23 +416,6 @@ fn kernel_cats(kind: &str, b: &Raw, a: &Raw) -> Cats {
     }
 }
 
-// MIB columns.
-const C_TX_PACKETS: u32 = 14;
-const C_TX_ERRORS: u32 = 16;
-const C_TX_DROPPED: u32 = 17;
-const C_CARRIER_RAW: u32 = 18;
-const C_COLLISIONS: u32 = 19;
-const C_ABORTED: u32 = 20;
-const C_CARRIER: u32 = 26;
-const C_LOOP: u32 = 27;
-const C_TOO_BIG: u32 = 28;
-const C_OUTPUT: u32 = 29;
-const C_DROPPED: u32 = 30;
-const C_UNDERLAY: u32 = 31;
-const C_CAUSE: u32 = 32;
-const C_DIAGNOSIS: u32 = 33;
-const C_LAST_ERROR: u32 = 34;
-
 fn mib_cats(
     kind: &str,
     before: &BTreeMap<(u32, u32), MibVal>,
@@ -446,22 +431,22 @@ fn mib_cats(
         }
     };
     Ok(Cats {
-        carrier: delta(C_CARRIER)?,
-        loops: delta(C_LOOP)?,
-        too_big: delta(C_TOO_BIG)?,
-        output: delta(C_OUTPUT)?,
-        dropped: delta(C_DROPPED)?,
+        carrier: delta(if_col::CAT_CARRIER)?,
+        loops: delta(if_col::CAT_LOOP)?,
+        too_big: delta(if_col::CAT_TOO_BIG)?,
+        output: delta(if_col::CAT_OUTPUT_ERRORS)?,
+        dropped: delta(if_col::CAT_DROPPED)?,
         // The MIB: always 0 on XFRM interfaces (their underlay drops are aborted
         // errors), so it must be served as 0 there, never estimated.
         underlay: if kind.starts_with("xfrm") {
-            match after.get(&(C_UNDERLAY, idx)) {
+            match after.get(&(if_col::SUSPECTED_UNDERLAY_DROPS, idx)) {
                 Some(MibVal::Num(0)) => 0,
                 v => return Err(format!("suspectedUnderlayDrops on xfrm must be 0: {v:?}")),
             }
         } else {
-            delta(C_UNDERLAY)?
+            delta(if_col::SUSPECTED_UNDERLAY_DROPS)?
         },
-        tx_packets: delta(C_TX_PACKETS)?,
+        tx_packets: delta(if_col::TX_PACKETS)?,
     })
 }
 
@@ -599,11 +584,11 @@ fn check_scenario(
         };
         // The agent had caught up with the kernel when the MIB was read.
         for (col, k) in [
-            (C_TX_ERRORS, ra.errors),
-            (C_TX_DROPPED, ra.dropped),
-            (C_CARRIER_RAW, ra.carrier),
-            (C_COLLISIONS, ra.collisions),
-            (C_ABORTED, ra.aborted),
+            (if_col::TX_ERRORS, ra.errors),
+            (if_col::TX_DROPPED, ra.dropped),
+            (if_col::TX_CARRIER_ERRORS, ra.carrier),
+            (if_col::COLLISIONS, ra.collisions),
+            (if_col::TX_ABORTED_ERRORS, ra.aborted),
         ] {
             let m = ma.get(&(col, *idx)).and_then(MibVal::num);
             if m != Some(i128::from(k)) {
@@ -613,7 +598,7 @@ fn check_scenario(
             }
         }
         let cause_of = |m: &BTreeMap<(u32, u32), MibVal>| {
-            m.get(&(C_CAUSE, *idx))
+            m.get(&(if_col::CAUSE, *idx))
                 .and_then(MibVal::num)
                 .map_or(-1, |n| n as i64)
         };
@@ -631,7 +616,7 @@ fn check_scenario(
                 cause::name(want_cause)
             ));
         }
-        let diagnosis = match ma.get(&(C_DIAGNOSIS, *idx)) {
+        let diagnosis = match ma.get(&(if_col::DIAGNOSIS, *idx)) {
             Some(MibVal::Text(t)) => t.clone(),
             other => format!("{other:?}"),
         };
@@ -648,8 +633,12 @@ fn check_scenario(
             }
         }
         if exp.cause.is_some() {
-            let last_before = mb.get(&(C_LAST_ERROR, *idx)).and_then(MibVal::num);
-            let last_after = ma.get(&(C_LAST_ERROR, *idx)).and_then(MibVal::num);
+            let last_before = mb
+                .get(&(if_col::LAST_ERROR_TIME, *idx))
+                .and_then(MibVal::num);
+            let last_after = ma
+                .get(&(if_col::LAST_ERROR_TIME, *idx))
+                .and_then(MibVal::num);
             if last_after <= last_before {
                 problems.push(format!(
                     "vtiIfLastErrorTime did not advance ({last_before:?} -> {last_after:?})"
