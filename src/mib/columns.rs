@@ -263,6 +263,7 @@ columns! {
         |r, s, ctx| sa_info(s, Value::Integer(seconds_until(r.sa_summary.hard_expiry_unix, ctx)));
     40 SEQ_HEADROOM "vtiIfSeqHeadroom" CounterBasedGauge64 ReadOnly
         |r, s, _| r.sa_summary.seq_headroom.and_then(|h| sa_info(s, Value::Counter64(h)));
+    41 FW_MARK "vtiIfFwMark" VtiHex32 ReadOnly |r, _, _| Some(Value::Gauge32(r.tunnel.fwmark.unwrap_or(0)));
 }
 
 columns! {
