@@ -387,6 +387,9 @@ fn expected_if(
     e.insert(if_col::IKEY, Some(Snmp::Gauge(u64::from(l.key("ikey")))));
     e.insert(if_col::OKEY, Some(Snmp::Gauge(u64::from(l.key("okey")))));
     e.insert(if_col::XFRM_IF_ID, Some(Snmp::Gauge(u64::from(l.if_id()))));
+    // iproute2 prints the mark only when set.
+    let fwmark = l.v["linkinfo"]["info_data"]["fwmark"].as_u64().unwrap_or(0);
+    e.insert(if_col::FW_MARK, Some(Snmp::Gauge(fwmark)));
     let underlay = l.v["link"]
         .as_str()
         .and_then(|n| names.get(n))
