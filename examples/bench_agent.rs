@@ -190,7 +190,7 @@ impl Fixture {
                 out.push(SecurityAssociation {
                     spi,
                     proto: 50,
-                    mode: 1,
+                    mode: XfrmMode::Tunnel,
                     src,
                     dst,
                     reqid: i as u32 + 1,
@@ -203,7 +203,7 @@ impl Fixture {
                         ..AlgorithmNames::default()
                     }
                     .intern(),
-                    selector_family: 0,
+                    selector_family: Family::Any,
                     lifetime: SaLifetime {
                         soft_byte_limit: u64::MAX,
                         hard_byte_limit: u64::MAX,

@@ -12,8 +12,12 @@ use std::time::{Instant, SystemTime};
 use serde::Serialize;
 
 mod algorithms;
+mod category;
+mod kernel;
 mod lifetime;
 pub use algorithms::{AlgorithmNames, Algorithms};
+pub use category::{Categories, CategoryDefault, ErrorCategory, PerCategory};
+pub use kernel::{Family, XfrmMode, XfrmStat};
 pub use lifetime::PackedLifetime;
 
 /// The three Linux IPsec tunnel interface kinds, which count TX errors
@@ -119,8 +123,7 @@ pub struct SecurityAssociation {
     pub spi: u32,
     /// IP protocol number: 50 ESP, 51 AH, 108 IPComp.
     pub proto: u8,
-    /// XFRM_MODE_*: 0 transport, 1 tunnel, 2 route optimization, 3 in-trigger, 4 beet.
-    pub mode: u8,
+    pub mode: XfrmMode,
     pub src: IpAddr,
     pub dst: IpAddr,
     pub reqid: u32,
@@ -136,9 +139,9 @@ pub struct SecurityAssociation {
     /// `comp_alg`.
     #[serde(flatten)]
     pub algorithms: Algorithms,
-    /// Selector family (AF_INET 2 / AF_INET6 10, 0 = any) — vti6 carrying
+    /// Selector family (any, IPv4, IPv6) — vti6 carrying
     /// IPv4 needs an IPv4 selector.
-    pub selector_family: u16,
+    pub selector_family: Family,
     /// Narrowed in memory (`PackedLifetime`), serialized as `SaLifetime`.
     pub lifetime: PackedLifetime,
     pub current: SaCurrent,
@@ -213,7 +216,7 @@ pub struct Policy {
     pub action: PolicyAction,
     pub priority: u32,
     /// Selector: family, prefixes.
-    pub selector_family: u16,
+    pub selector_family: Family,
     pub selector_src: Option<(IpAddr, u8)>,
     pub selector_dst: Option<(IpAddr, u8)>,
     pub mark: Option<(u32, u32)>,
@@ -226,7 +229,7 @@ pub struct PolicyTemplate {
     pub src: Option<IpAddr>,
     pub dst: Option<IpAddr>,
     pub proto: u8,
-    pub mode: u8,
+    pub mode: XfrmMode,
     pub reqid: u32,
     pub spi: u32,
 }
@@ -312,21 +315,6 @@ pub struct SaSummary {
     pub seq_headroom: Option<u64>,
 }
 
-/// Classified TX error counters of one tunnel.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct Categories {
-    pub carrier: u64,
-    #[serde(rename = "loop")]
-    pub routing_loop: u64,
-    pub too_big: u64,
-    pub output_errors: u64,
-    pub dropped: u64,
-    /// Estimated (a lower bound) drops below a vti/vti6 that the kernel
-    /// counted as sent 1-byte packets. Always 0 for xfrm (they are
-    /// output_errors there).
-    pub underlay_drops: u64,
-}
-
 /// vtiIfCause (IPSEC-VTI-MIB); the numbers are the MIB's.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -382,57 +370,6 @@ impl Cause {
             Cause::UnderlayDrop => "underlayDrop",
             Cause::OutputError => "outputError",
             Cause::Unknown => "unknown",
-        }
-    }
-}
-
-/// vtiAlarmCategory / VtiErrorCategory (IPSEC-VTI-MIB numbers).
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum ErrorCategory {
-    Carrier = 1,
-    #[serde(rename = "loop")]
-    Loop = 2,
-    TooBig = 3,
-    OutputErrors = 4,
-    Dropped = 5,
-    UnderlayDrops = 6,
-}
-
-impl ErrorCategory {
-    pub const ALL: [ErrorCategory; 6] = [
-        ErrorCategory::Carrier,
-        ErrorCategory::Loop,
-        ErrorCategory::TooBig,
-        ErrorCategory::OutputErrors,
-        ErrorCategory::Dropped,
-        ErrorCategory::UnderlayDrops,
-    ];
-
-    /// The key used in the config file.
-    pub fn config_name(self) -> &'static str {
-        match self {
-            ErrorCategory::Carrier => "carrier",
-            ErrorCategory::Loop => "loop",
-            ErrorCategory::TooBig => "too_big",
-            ErrorCategory::OutputErrors => "output_errors",
-            ErrorCategory::Dropped => "dropped",
-            ErrorCategory::UnderlayDrops => "underlay_drops",
-        }
-    }
-}
-
-impl Categories {
-    pub fn get(&self, c: ErrorCategory) -> u64 {
-        match c {
-            ErrorCategory::Carrier => self.carrier,
-            ErrorCategory::Loop => self.routing_loop,
-            ErrorCategory::TooBig => self.too_big,
-            ErrorCategory::OutputErrors => self.output_errors,
-            ErrorCategory::Dropped => self.dropped,
-            ErrorCategory::UnderlayDrops => self.underlay_drops,
         }
     }
 }

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::glob::glob_match;
-use crate::model::ErrorCategory;
+use crate::model::{CategoryDefault, ErrorCategory, PerCategory};
 
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
@@ -91,45 +91,19 @@ impl Threshold {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, default, rename_all = "snake_case")]
-pub struct CategoryThresholds {
-    pub carrier: Threshold,
-    #[serde(rename = "loop")]
-    pub routing_loop: Threshold,
-    pub too_big: Threshold,
-    pub output_errors: Threshold,
-    pub dropped: Threshold,
-    pub underlay_drops: Threshold,
-}
+/// The thresholds of each category (`[alarms.categories.NAME]`).
+pub type CategoryThresholds = PerCategory<Threshold>;
 
-impl Default for CategoryThresholds {
-    fn default() -> Self {
-        CategoryThresholds {
-            carrier: Threshold::on(1),
-            routing_loop: Threshold::on(1),
-            too_big: Threshold::on(1),
-            output_errors: Threshold::on(1),
+impl CategoryDefault for Threshold {
+    fn category_default(category: ErrorCategory) -> Self {
+        match category {
             // tx_dropped rises with every pre-output error on vti6/xfrm: an
             // alarm on it would duplicate the others. Opt in if wanted.
-            dropped: Threshold {
+            ErrorCategory::Dropped => Threshold {
                 enabled: false,
                 ..Threshold::on(1)
             },
-            underlay_drops: Threshold::on(1),
-        }
-    }
-}
-
-impl CategoryThresholds {
-    pub fn get(&self, c: ErrorCategory) -> Threshold {
-        match c {
-            ErrorCategory::Carrier => self.carrier,
-            ErrorCategory::Loop => self.routing_loop,
-            ErrorCategory::TooBig => self.too_big,
-            ErrorCategory::OutputErrors => self.output_errors,
-            ErrorCategory::Dropped => self.dropped,
-            ErrorCategory::UnderlayDrops => self.underlay_drops,
+            _ => Threshold::on(1),
         }
     }
 }
@@ -165,7 +139,7 @@ impl Default for AlarmConfig {
 impl AlarmConfig {
     /// The thresholds in force for one tunnel and category.
     pub fn threshold(&self, tunnel: &str, category: ErrorCategory) -> Threshold {
-        let mut t = self.categories.get(category);
+        let mut t = *self.categories.get(category);
         for o in &self.overrides {
             if o.category.is_some_and(|c| c != category) || !glob_match(&o.tunnels, tunnel) {
                 continue;
@@ -180,9 +154,8 @@ impl AlarmConfig {
 
     /// Problems serde cannot see: each message names the offending key.
     pub fn validate(&self) -> Result<(), String> {
-        let cats = ErrorCategory::ALL.map(|c| (c, self.categories.get(c)));
-        for (c, t) in cats {
-            check_threshold(&format!("alarms.categories.{}", c.config_name()), &t)?;
+        for (c, t) in self.categories.iter() {
+            check_threshold(&format!("alarms.categories.{}", c.config_name()), t)?;
         }
         for (i, o) in self.overrides.iter().enumerate() {
             if o.tunnels.is_empty() {

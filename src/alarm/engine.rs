@@ -258,7 +258,7 @@ impl AlarmEngine {
             alarm.samples.clear();
             return out;
         }
-        let value = row.categories.get(category);
+        let value = row.categories[category];
         let window = Duration::from_secs(u64::from(threshold.interval_secs));
         let Some(delta) = alarm.delta(now, value, window, slack) else {
             // First sample: no delta yet.

@@ -20,7 +20,7 @@
 //! slightly different moments; they restart from the kernel's totals at a
 //! counter discontinuity.
 
-use crate::model::{Categories, LinkStats, TunnelKind};
+use crate::model::{Categories, ErrorCategory, LinkStats, TunnelKind};
 
 /// Smallest real packet a tunnel can send: an IPv4 header. Anything that
 /// averages below this per packet contains 1-byte "packets" (NET_XMIT_DROP
@@ -73,12 +73,10 @@ impl Categories {
     }
 
     pub fn add(&mut self, d: &Categories) {
-        self.carrier = self.carrier.wrapping_add(d.carrier);
-        self.routing_loop = self.routing_loop.wrapping_add(d.routing_loop);
-        self.too_big = self.too_big.wrapping_add(d.too_big);
-        self.output_errors = self.output_errors.wrapping_add(d.output_errors);
-        self.dropped = self.dropped.wrapping_add(d.dropped);
-        self.underlay_drops = self.underlay_drops.wrapping_add(d.underlay_drops);
+        for (c, v) in d.iter() {
+            let sum = self.get_mut(c);
+            *sum = sum.wrapping_add(*v);
+        }
     }
 
     pub fn is_zero(&self) -> bool {
@@ -88,8 +86,8 @@ impl Categories {
     /// Did any error category (not `dropped`, which follows the others on
     /// vti6/xfrm) move?
     pub fn any_error(&self) -> bool {
-        self.carrier + self.routing_loop + self.too_big + self.output_errors + self.underlay_drops
-            > 0
+        self.iter()
+            .any(|(c, v)| c != ErrorCategory::Dropped && *v > 0)
     }
 }
 

@@ -12,8 +12,8 @@ use std::net::IpAddr;
 
 use crate::classify::mapping::{matching_policies, sa_fit, tunnel_policies, SaFit, SaMismatch};
 use crate::model::{
-    Categories, Cause, Diagnosis, Policy, PolicyAction, PolicyDirection, RouteAnswer, SaDirection,
-    SaRow, SecurityAssociation, Tunnel, TunnelKind,
+    Categories, Cause, Diagnosis, Family, Policy, PolicyAction, PolicyDirection, RouteAnswer,
+    SaDirection, SaRow, SecurityAssociation, Tunnel, TunnelKind, XfrmMode, XfrmStat,
 };
 
 /// Everything the diagnosis looks at for one tunnel.
@@ -92,20 +92,17 @@ pub fn diagnose(e: &Evidence) -> Diagnosis {
     Diagnosis::none()
 }
 
-fn stat(e: &Evidence, name: &str) -> u64 {
-    e.xfrm_stat_delta
-        .iter()
-        .find(|(n, _)| n == name)
-        .map_or(0, |(_, v)| *v)
+fn stat(e: &Evidence, counter: XfrmStat) -> u64 {
+    counter.value_in(e.xfrm_stat_delta)
 }
 
 /// " (XfrmOutNoStates +3)" when the counter moved.
-fn corroborate(e: &Evidence, names: &[&str]) -> String {
-    let moved: Vec<String> = names
+fn corroborate(e: &Evidence, counters: &[XfrmStat]) -> String {
+    let moved: Vec<String> = counters
         .iter()
-        .filter_map(|n| {
-            let v = stat(e, n);
-            (v > 0).then(|| format!("{n} +{v}"))
+        .filter_map(|&c| {
+            let v = stat(e, c);
+            (v > 0).then(|| format!("{} +{v}", c.name()))
         })
         .collect();
     if moved.is_empty() {
@@ -117,31 +114,31 @@ fn corroborate(e: &Evidence, names: &[&str]) -> String {
 
 fn output_error(e: &Evidence) -> Diagnosis {
     let n = e.delta.output_errors;
-    if stat(e, "XfrmOutStateExpired") > 0 || out_sa_at_hard_limit(e) {
+    if stat(e, XfrmStat::OutStateExpired) > 0 || out_sa_at_hard_limit(e) {
         return Diagnosis {
             cause: Cause::SaHardExpired,
             text: format!(
                 "{n} packet(s) hit an outbound SA at its hard lifetime before it was rekeyed{}",
-                corroborate(e, &["XfrmOutStateExpired", "XfrmOutNoStates"])
+                corroborate(e, &[XfrmStat::OutStateExpired, XfrmStat::OutNoStates])
             ),
         };
     }
-    if stat(e, "XfrmOutStateSeqError") > 0 || out_sa_seq_exhausted(e) {
+    if stat(e, XfrmStat::OutStateSeqError) > 0 || out_sa_seq_exhausted(e) {
         return Diagnosis {
             cause: Cause::SeqOverflow,
             text: format!(
                 "{n} packet(s) refused: outbound SA sequence number exhausted (no ESN), \
                  rekey earlier{}",
-                corroborate(e, &["XfrmOutStateSeqError"])
+                corroborate(e, &[XfrmStat::OutStateSeqError])
             ),
         };
     }
     let xfrm_errors = corroborate(
         e,
         &[
-            "XfrmOutStateInvalid",
-            "XfrmOutStateProtoError",
-            "XfrmOutStateModeError",
+            XfrmStat::OutStateInvalid,
+            XfrmStat::OutStateProtoError,
+            XfrmStat::OutStateModeError,
         ],
     );
     if e.tunnel.kind == TunnelKind::Xfrm && xfrm_errors.is_empty() {
@@ -179,9 +176,9 @@ fn carrier(e: &Evidence) -> Diagnosis {
                 corroborate(
                     e,
                     &[
-                        "XfrmOutNoStates",
-                        "XfrmOutPolBlock",
-                        "XfrmOutBundleGenError"
+                        XfrmStat::OutNoStates,
+                        XfrmStat::OutPolBlock,
+                        XfrmStat::OutBundleGenError
                     ]
                 )
             ),
@@ -197,7 +194,7 @@ fn carrier(e: &Evidence) -> Diagnosis {
                 text: format!(
                     "no outbound policy for {selector} and the default outbound policy is \
                      block{}",
-                    corroborate(e, &["XfrmOutPolBlock"])
+                    corroborate(e, &[XfrmStat::OutPolBlock])
                 ),
             };
         }
@@ -207,7 +204,7 @@ fn carrier(e: &Evidence) -> Diagnosis {
                 text: format!(
                     "no outbound XFRM policy for {selector}: {n} packet(s) could not be \
                      encrypted{}",
-                    corroborate(e, &["XfrmOutPolBlock", "XfrmOutNoStates"])
+                    corroborate(e, &[XfrmStat::OutPolBlock, XfrmStat::OutNoStates])
                 ),
             };
         }
@@ -217,7 +214,7 @@ fn carrier(e: &Evidence) -> Diagnosis {
                 text: format!(
                     "outbound policy for {selector} (index {}) is block{}",
                     p.index,
-                    corroborate(e, &["XfrmOutPolBlock"])
+                    corroborate(e, &[XfrmStat::OutPolBlock])
                 ),
             };
         }
@@ -244,7 +241,7 @@ fn carrier(e: &Evidence) -> Diagnosis {
                 } else {
                     String::new()
                 },
-                corroborate(e, &["XfrmOutBundleGenError"])
+                corroborate(e, &[XfrmStat::OutBundleGenError])
             ),
         };
     }
@@ -253,17 +250,17 @@ fn carrier(e: &Evidence) -> Diagnosis {
     // (vti6 carrying IPv4 needs an SA with an IPv4 selector; the kernel gives
     // an SA added without one its outer family). An SA of the right family
     // (or AF_UNSPEC, `flag af-unspec`) covers them.
-    let mut inner_families: Vec<u16> = matching_policies(t, policies, PolicyDirection::Out)
+    let mut inner_families: Vec<Family> = matching_policies(t, policies, PolicyDirection::Out)
         .into_iter()
         .map(|i| &policies[i])
-        .filter(|p| p.action == PolicyAction::Allow && p.selector_family != 0)
+        .filter(|p| p.action == PolicyAction::Allow && p.selector_family != Family::Any)
         .map(|p| p.selector_family)
         .collect();
     inner_families.dedup();
     for fam in inner_families {
         if matching
             .iter()
-            .all(|sa| sa.selector_family != 0 && sa.selector_family != fam)
+            .all(|sa| sa.selector_family != Family::Any && sa.selector_family != fam)
         {
             let sa = matching[0];
             return Diagnosis {
@@ -275,7 +272,7 @@ fn carrier(e: &Evidence) -> Diagnosis {
                     sa.spi,
                     family_name(sa.selector_family),
                     family_name(fam),
-                    corroborate(e, &["XfrmOutNoStates"])
+                    corroborate(e, &[XfrmStat::OutNoStates])
                 ),
             };
         }
@@ -288,9 +285,9 @@ fn carrier(e: &Evidence) -> Diagnosis {
             corroborate(
                 e,
                 &[
-                    "XfrmOutNoStates",
-                    "XfrmOutPolBlock",
-                    "XfrmOutBundleGenError"
+                    XfrmStat::OutNoStates,
+                    XfrmStat::OutPolBlock,
+                    XfrmStat::OutBundleGenError
                 ]
             )
         ),
@@ -302,7 +299,7 @@ fn carrier(e: &Evidence) -> Diagnosis {
 fn missing_sa(e: &Evidence, sas: &[SaRow], policy: Option<&Policy>) -> Diagnosis {
     let t = e.tunnel;
     let selector = selector_text(t);
-    let stats = corroborate(e, &["XfrmOutNoStates"]);
+    let stats = corroborate(e, &[XfrmStat::OutNoStates]);
     // An SA at its hard limit counts the packet that hits it as aborted, then
     // the kernel deletes it and the next packets find no SA (carrier). Those
     // may fall into the next poll (lab: 0.2 s apart), and with steady traffic
@@ -458,13 +455,10 @@ fn too_big(e: &Evidence) -> Diagnosis {
     }
 }
 
-const AF_INET: u16 = 2;
-const AF_INET6: u16 = 10;
-
-fn family_name(family: u16) -> &'static str {
+fn family_name(family: Family) -> &'static str {
     match family {
-        AF_INET => "IPv4",
-        AF_INET6 => "IPv6",
+        Family::Inet => "IPv4",
+        Family::Inet6 => "IPv6",
         _ => "other-family",
     }
 }
@@ -586,11 +580,11 @@ fn addr(a: Option<IpAddr>) -> String {
     a.map_or_else(|| "any".to_string(), |a| a.to_string())
 }
 
-fn mode_name(mode: u8) -> &'static str {
+fn mode_name(mode: XfrmMode) -> &'static str {
     match mode {
-        0 => "transport mode",
-        1 => "tunnel mode",
-        4 => "beet mode",
+        XfrmMode::Transport => "transport mode",
+        XfrmMode::Tunnel => "tunnel mode",
+        XfrmMode::Beet => "beet mode",
         _ => "other mode",
     }
 }

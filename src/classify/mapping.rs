@@ -23,10 +23,9 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-use crate::model::{Policy, PolicyDirection, SaDirection, SecurityAssociation, Tunnel, TunnelKind};
-
-/// `XFRM_MODE_TUNNEL`.
-const MODE_TUNNEL: u8 = 1;
+use crate::model::{
+    Policy, PolicyDirection, SaDirection, SecurityAssociation, Tunnel, TunnelKind, XfrmMode,
+};
 
 /// Why an SA that the tunnel's traffic finds (same key / mark) would still
 /// be rejected by the tunnel (`vti_state_check`): a carrier error.
@@ -130,7 +129,7 @@ pub fn sa_fit(tunnel: &Tunnel, sa: &SecurityAssociation) -> SaFit {
         Some(SaMismatch::Family)
     } else if !endpoints_ok {
         Some(SaMismatch::Endpoints)
-    } else if sa.mode != MODE_TUNNEL {
+    } else if sa.mode != XfrmMode::Tunnel {
         Some(SaMismatch::Mode)
     } else {
         None
@@ -294,6 +293,7 @@ pub fn tunnel_policies(tunnel: &Tunnel, policies: &[Policy]) -> TunnelPolicies {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Family;
     use crate::model::{
         AlgorithmNames, LinkStats, OperStatus, PolicyAction, SaCurrent, SaLifetime, SaReplay,
         SaStats,
@@ -354,7 +354,7 @@ mod tests {
         SecurityAssociation {
             spi: 0x100,
             proto: 50,
-            mode: MODE_TUNNEL,
+            mode: XfrmMode::Tunnel,
             src: ip(src),
             dst: ip(dst),
             reqid: 1,
@@ -368,7 +368,7 @@ mod tests {
                 ..AlgorithmNames::default()
             }
             .intern(),
-            selector_family: 0,
+            selector_family: Family::Any,
             lifetime: SaLifetime::default().into(),
             current: SaCurrent::default(),
             stats: SaStats::default(),
@@ -401,7 +401,7 @@ mod tests {
             direction: dir,
             action: PolicyAction::Allow,
             priority: prio,
-            selector_family: 2,
+            selector_family: Family::Inet,
             selector_src: Some((ip("0.0.0.0"), 0)),
             selector_dst: Some((ip("0.0.0.0"), 0)),
             mark,
@@ -511,7 +511,7 @@ mod tests {
             SaFit::Mismatch(SaMismatch::Endpoints)
         );
         let mut transport = out("192.0.2.1", "198.51.100.1", 5);
-        transport.mode = 0;
+        transport.mode = XfrmMode::Transport;
         assert_eq!(sa_fit(t, &transport), SaFit::Mismatch(SaMismatch::Mode));
         assert_eq!(
             sa_fit(t, &out("2001:db8::1", "2001:db8:1::1", 5)),
@@ -557,7 +557,7 @@ mod tests {
         assert_eq!(sa_tunnel(&t, &s), 31);
         // IPv6 SAs on the same if_id, transport mode even: if_id is all.
         let mut s = with_if_id(out("2001:db8::1", "2001:db8::2", 0), 0x42);
-        s.mode = 0;
+        s.mode = XfrmMode::Transport;
         assert_eq!(sa_tunnel(&t, &s), 30);
         // No such if_id; and if_id 0 never matches (not even tunnel 32).
         assert_eq!(

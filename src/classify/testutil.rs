@@ -43,7 +43,7 @@ pub fn sa(spi: u32, src: &str, dst: &str, direction: SaDirection) -> SecurityAss
     SecurityAssociation {
         spi,
         proto: 50,
-        mode: 1,
+        mode: XfrmMode::Tunnel,
         src: src.parse().unwrap(),
         dst: dst.parse().unwrap(),
         reqid: 1,
@@ -57,7 +57,7 @@ pub fn sa(spi: u32, src: &str, dst: &str, direction: SaDirection) -> SecurityAss
             ..AlgorithmNames::default()
         }
         .intern(),
-        selector_family: 0,
+        selector_family: Family::Any,
         lifetime: SaLifetime {
             soft_byte_limit: u64::MAX,
             hard_byte_limit: u64::MAX,
@@ -81,7 +81,7 @@ pub fn out_policy(mark: Option<u32>, if_id: Option<u32>, dst: &str) -> Policy {
         direction: PolicyDirection::Out,
         action: PolicyAction::Allow,
         priority: 0,
-        selector_family: 0,
+        selector_family: Family::Any,
         selector_src: None,
         selector_dst: None,
         mark: mark.map(|m| (m, 0xffff_ffff)),
@@ -90,7 +90,7 @@ pub fn out_policy(mark: Option<u32>, if_id: Option<u32>, dst: &str) -> Policy {
             src: None,
             dst: Some(dst.parse().unwrap()),
             proto: 50,
-            mode: 1,
+            mode: XfrmMode::Tunnel,
             reqid: 1,
             spi: 0,
         }],

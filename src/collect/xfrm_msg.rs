@@ -202,7 +202,7 @@ pub fn parse_sa(payload: &[u8]) -> Result<DumpedSa, String> {
     let mut sa = SecurityAssociation {
         spi: info.id.spi,
         proto: info.id.proto,
-        mode: info.mode,
+        mode: info.mode.into(),
         src,
         dst,
         reqid: info.reqid,
@@ -211,7 +211,7 @@ pub fn parse_sa(payload: &[u8]) -> Result<DumpedSa, String> {
         set_mark: None,
         if_id: None,
         algorithms: Algorithms::default(),
-        selector_family: info.selector.family,
+        selector_family: info.selector.family.into(),
         lifetime: SaLifetime {
             soft_byte_limit: cfg.soft_byte_limit,
             hard_byte_limit: cfg.hard_byte_limit,
@@ -318,7 +318,7 @@ pub fn parse_policy(payload: &[u8]) -> Result<Policy, String> {
         direction,
         action,
         priority: info.priority,
-        selector_family: sel.family,
+        selector_family: sel.family.into(),
         selector_src: ip(sel.family, &sel.saddr).map(|a| (a, sel.prefixlen_s)),
         selector_dst: ip(sel.family, &sel.daddr).map(|a| (a, sel.prefixlen_d)),
         mark: None,
@@ -338,7 +338,7 @@ pub fn parse_policy(payload: &[u8]) -> Result<Policy, String> {
                         src: specified_ip(t.family, &t.saddr),
                         dst: specified_ip(t.family, &t.id.daddr),
                         proto: t.id.proto,
-                        mode: t.mode,
+                        mode: t.mode.into(),
                         reqid: t.reqid,
                         spi: t.id.spi,
                     })
@@ -353,6 +353,7 @@ pub fn parse_policy(payload: &[u8]) -> Result<Policy, String> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::model::{Family, XfrmMode};
     use netlink_packet_core::{Emitable, NetlinkMessage};
     use netlink_packet_xfrm::{
         LifetimeConfig, Selector, UserTemplate, XFRM_MODE_TUNNEL, XFRM_POLICY_OUT as OUT,
@@ -474,13 +475,13 @@ pub(crate) mod tests {
             (None, None)
         );
         assert_eq!(sa.spi, 0x1000_0001);
-        assert_eq!((sa.proto, sa.mode, sa.reqid), (50, 1, 7));
+        assert_eq!((sa.proto, sa.mode, sa.reqid), (50, XfrmMode::Tunnel, 7));
         assert_eq!(sa.src, "192.0.2.1".parse::<IpAddr>().unwrap());
         assert_eq!(sa.dst, "192.0.2.2".parse::<IpAddr>().unwrap());
         assert_eq!(sa.mark, Some((5, 0xffff_ffff)));
         assert_eq!(sa.set_mark, Some((9, 0xff)));
         assert_eq!(sa.if_id, None);
-        assert_eq!(sa.selector_family, AF_INET);
+        assert_eq!(sa.selector_family, Family::Inet);
         assert_eq!(sa.lifetime.get().hard_packet_limit, 1000);
         assert_eq!(sa.lifetime.get().soft_byte_limit, u64::MAX);
         assert_eq!(sa.lifetime.get().hard_add_expires_seconds, 3600);
@@ -671,7 +672,7 @@ pub(crate) mod tests {
         assert_eq!(pol.direction, PolicyDirection::Out);
         assert_eq!(pol.action, PolicyAction::Allow);
         assert_eq!(pol.priority, 100);
-        assert_eq!(pol.selector_family, AF_INET);
+        assert_eq!(pol.selector_family, Family::Inet);
         assert_eq!(pol.selector_src, Some(("10.1.0.0".parse().unwrap(), 16)));
         assert_eq!(pol.selector_dst, Some(("0.0.0.0".parse().unwrap(), 0)));
         assert_eq!(pol.mark, Some((5, 0xffff_ffff)));
@@ -683,7 +684,7 @@ pub(crate) mod tests {
                     src: Some("192.0.2.1".parse().unwrap()),
                     dst: Some("192.0.2.2".parse().unwrap()),
                     proto: 50,
-                    mode: 1,
+                    mode: XfrmMode::Tunnel,
                     reqid: 7,
                     spi: 0
                 },
@@ -691,7 +692,7 @@ pub(crate) mod tests {
                     src: None,
                     dst: None,
                     proto: 108,
-                    mode: 0,
+                    mode: XfrmMode::Transport,
                     reqid: 0,
                     spi: 0
                 },

@@ -20,8 +20,10 @@ use std::net::IpAddr;
 use std::time::UNIX_EPOCH;
 
 use super::index::RenderCtx;
-use crate::alarm::AlarmRow;
-use crate::model::{ErrorCategory, SaDirection, SaRow, Snapshot, TunnelKind, TunnelRow};
+use crate::alarm::{AlarmRow, AlarmState};
+use crate::model::{
+    Cause, ErrorCategory, OperStatus, SaDirection, SaRow, Snapshot, TunnelKind, TunnelRow, XfrmMode,
+};
 use crate::value::Value;
 
 /// The agent's version, served as vtiAgentVersion.
@@ -219,7 +221,7 @@ columns! {
     if_col: TunnelRow, Snapshot;
     1 INDEX "vtiIfIndex" InterfaceIndex Index not_served;
     2 NAME "vtiIfName" DisplayString ReadOnly |r, _, _| Some(Value::text(&r.tunnel.name));
-    3 KIND "vtiIfKind" Enumeration ReadOnly |r, _, _| Some(Value::Integer(kind_code(r.tunnel.kind)));
+    3 KIND "vtiIfKind" Enumeration ReadOnly |r, _, _| Some(enumerated(r.tunnel.kind));
     4 LOCAL_ADDR_TYPE "vtiIfLocalAddrType" InetAddressType ReadOnly |r, _, _| Some(inet_type(r.tunnel.local));
     5 LOCAL_ADDR "vtiIfLocalAddr" InetAddress ReadOnly |r, _, _| Some(inet_addr(r.tunnel.local));
     6 REMOTE_ADDR_TYPE "vtiIfRemoteAddrType" InetAddressType ReadOnly |r, _, _| Some(inet_type(r.tunnel.remote));
@@ -231,7 +233,7 @@ columns! {
     11 UNDERLAY_IF_INDEX "vtiIfUnderlayIfIndex" InterfaceIndexOrZero ReadOnly
         |r, _, _| Some(Value::Integer(int32(u64::from(r.tunnel.link))));
     12 MTU "vtiIfMtu" Unsigned32 ReadOnly |r, _, _| Some(Value::Gauge32(r.tunnel.mtu));
-    13 OPER_STATUS "vtiIfOperStatus" Enumeration ReadOnly |r, _, _| Some(Value::Integer(r.tunnel.oper as i32));
+    13 OPER_STATUS "vtiIfOperStatus" Enumeration ReadOnly |r, _, _| Some(enumerated(r.tunnel.oper));
     14 TX_PACKETS "vtiIfTxPackets" Counter64 ReadOnly |r, _, _| Some(Value::Counter64(r.tunnel.stats.tx_packets));
     15 TX_OCTETS "vtiIfTxOctets" Counter64 ReadOnly |r, _, _| Some(Value::Counter64(r.tunnel.stats.tx_bytes));
     16 TX_ERRORS "vtiIfTxErrors" Counter64 ReadOnly |r, _, _| error_counter(r, r.tunnel.stats.tx_errors);
@@ -250,7 +252,7 @@ columns! {
     29 CAT_OUTPUT_ERRORS "vtiIfCatOutputErrors" Counter64 ReadOnly |r, _, _| category(r, ErrorCategory::OutputErrors);
     30 CAT_DROPPED "vtiIfCatDropped" Counter64 ReadOnly |r, _, _| category(r, ErrorCategory::Dropped);
     31 SUSPECTED_UNDERLAY_DROPS "vtiIfSuspectedUnderlayDrops" Counter64 ReadOnly |r, _, _| category(r, ErrorCategory::UnderlayDrops);
-    32 CAUSE "vtiIfCause" Enumeration ReadOnly |r, _, _| Some(Value::Integer(r.diagnosis.cause as i32));
+    32 CAUSE "vtiIfCause" Enumeration ReadOnly |r, _, _| Some(enumerated(r.diagnosis.cause));
     33 DIAGNOSIS "vtiIfDiagnosis" DisplayString ReadOnly |r, _, _| Some(Value::display_string(&r.diagnosis.text));
     34 LAST_ERROR_TIME "vtiIfLastErrorTime" TimeStamp ReadOnly
         |r, _, ctx| Some(Value::TimeTicks(r.last_error_at.map_or(0, |at| ctx.clock.timestamp(at))));
@@ -273,16 +275,13 @@ columns! {
     1 IF_INDEX "vtiSaIfIndex" InterfaceIndexOrZero Index not_served;
     2 INDEX "vtiSaIndex" Unsigned32 Index not_served;
     3 SPI "vtiSaSpi" VtiHex32 ReadOnly |r, _, _| Some(Value::Gauge32(r.sa.spi));
-    4 DIRECTION "vtiSaDirection" Enumeration ReadOnly |r, _, _| Some(Value::Integer(match r.sa.direction {
-        SaDirection::In => 1,
-        SaDirection::Out => 2,
-    }));
+    4 DIRECTION "vtiSaDirection" Enumeration ReadOnly |r, _, _| Some(enumerated(r.sa.direction));
     5 SRC_ADDR_TYPE "vtiSaSrcAddrType" InetAddressType ReadOnly |r, _, _| Some(inet_type(Some(r.sa.src)));
     6 SRC_ADDR "vtiSaSrcAddr" InetAddress ReadOnly |r, _, _| Some(inet_addr(Some(r.sa.src)));
     7 DST_ADDR_TYPE "vtiSaDstAddrType" InetAddressType ReadOnly |r, _, _| Some(inet_type(Some(r.sa.dst)));
     8 DST_ADDR "vtiSaDstAddr" InetAddress ReadOnly |r, _, _| Some(inet_addr(Some(r.sa.dst)));
     9 PROTOCOL "vtiSaProtocol" Enumeration ReadOnly |r, _, _| Some(Value::Integer(i32::from(r.sa.proto)));
-    10 MODE "vtiSaMode" Enumeration ReadOnly |r, _, _| Some(Value::Integer(i32::from(r.sa.mode) + 1));
+    10 MODE "vtiSaMode" Enumeration ReadOnly |r, _, _| Some(enumerated(r.sa.mode));
     11 REQID "vtiSaReqid" Unsigned32 ReadOnly |r, _, _| Some(Value::Gauge32(r.sa.reqid));
     // MIB: no mark = 0 with mask 0; no if_id = 0; no algorithm = empty.
     12 MARK "vtiSaMark" VtiHex32 ReadOnly |r, _, _| Some(Value::Gauge32(r.sa.mark.map_or(0, |(v, _)| v)));
@@ -334,7 +333,7 @@ columns! {
     2 INTERVAL "vtiAlarmInterval" Unsigned32 ReadOnly |a, _, _| Some(Value::Gauge32(a.interval_secs));
     3 RISING_THRESHOLD "vtiAlarmRisingThreshold" Unsigned32 ReadOnly |a, _, _| Some(Value::Gauge32(a.rising));
     4 FALLING_THRESHOLD "vtiAlarmFallingThreshold" Unsigned32 ReadOnly |a, _, _| Some(Value::Gauge32(a.falling));
-    5 STATE "vtiAlarmState" Enumeration ReadOnly |a, _, _| Some(Value::Integer(a.state as i32));
+    5 STATE "vtiAlarmState" Enumeration ReadOnly |a, _, _| Some(enumerated(a.state));
     6 LAST_DELTA "vtiAlarmLastDelta" CounterBasedGauge64 ReadOnly |a, _, _| Some(Value::Counter64(a.last_delta));
     7 LAST_EVENT_TIME "vtiAlarmLastEventTime" TimeStamp ReadOnly
         |a, _, ctx| Some(Value::TimeTicks(a.last_event_at.map_or(0, |at| ctx.clock.timestamp(at))));
@@ -354,7 +353,7 @@ fn error_counter(r: &TunnelRow, v: u64) -> Option<Value> {
 /// kernel always exports); underlay drops exist on vti/vti6 only (the MIB
 /// has them 0 on xfrm, which counts them as output errors).
 fn category(r: &TunnelRow, c: ErrorCategory) -> Option<Value> {
-    let v = r.categories.get(c);
+    let v = r.categories[c];
     match c {
         ErrorCategory::Dropped => Some(Value::Counter64(v)),
         ErrorCategory::UnderlayDrops => Some(Value::Counter64(match r.tunnel.kind {
@@ -370,11 +369,69 @@ fn sa_info(s: &Snapshot, v: Value) -> Option<Value> {
     s.xfrm_available.then_some(v)
 }
 
-fn kind_code(kind: TunnelKind) -> i32 {
-    match kind {
-        TunnelKind::Vti => 1,
-        TunnelKind::Vti6 => 2,
-        TunnelKind::Xfrm => 3,
+/// A model enumeration whose values an `INTEGER { … }` column (or a
+/// notification varbind) carries: the one mapping to the MIB's numbers.
+pub trait MibEnum: Copy {
+    fn mib_number(self) -> i32;
+}
+
+fn enumerated(v: impl MibEnum) -> Value {
+    Value::Integer(v.mib_number())
+}
+
+/// vtiIfKind.
+impl MibEnum for TunnelKind {
+    fn mib_number(self) -> i32 {
+        match self {
+            TunnelKind::Vti => 1,
+            TunnelKind::Vti6 => 2,
+            TunnelKind::Xfrm => 3,
+        }
+    }
+}
+
+/// vtiIfOperStatus: IF-MIB's ifOperStatus numbers, which `OperStatus` keeps.
+impl MibEnum for OperStatus {
+    fn mib_number(self) -> i32 {
+        self as i32
+    }
+}
+
+/// vtiIfCause: `Cause` keeps the MIB's numbers.
+impl MibEnum for Cause {
+    fn mib_number(self) -> i32 {
+        self as i32
+    }
+}
+
+/// vtiSaDirection.
+impl MibEnum for SaDirection {
+    fn mib_number(self) -> i32 {
+        match self {
+            SaDirection::In => 1,
+            SaDirection::Out => 2,
+        }
+    }
+}
+
+/// vtiSaMode: the kernel's XFRM_MODE_* plus 1.
+impl MibEnum for XfrmMode {
+    fn mib_number(self) -> i32 {
+        i32::from(u8::from(self)) + 1
+    }
+}
+
+/// vtiAlarmState: `AlarmState` keeps the MIB's numbers.
+impl MibEnum for AlarmState {
+    fn mib_number(self) -> i32 {
+        self as i32
+    }
+}
+
+/// VtiErrorCategory: `ErrorCategory` keeps the MIB's numbers.
+impl MibEnum for ErrorCategory {
+    fn mib_number(self) -> i32 {
+        self as i32
     }
 }
 
@@ -427,7 +484,6 @@ mod tests {
     use std::time::{Instant, SystemTime};
 
     use super::*;
-    use crate::alarm::AlarmState;
     use crate::classify::testutil::{sa, vti_tunnel, xfrm_tunnel};
     use crate::mib::clock::MasterClock;
     use crate::model::{AlgorithmNames, Availability, Categories, Diagnosis, SaSummary};

@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
-use super::columns::{self, alarm_col, global, if_col, sa_col, served_ids, xfrm_stat, Column};
+use super::columns::{
+    self, alarm_col, global, if_col, sa_col, served_ids, xfrm_stat, Column, MibEnum,
+};
 use super::index::{MibIndex, Region, RenderCtx, Scalar, Table};
 use super::oids;
 use crate::alarm::AlarmTable;
@@ -102,7 +104,7 @@ fn alarm_table(alarms: Arc<AlarmTable>, objects: &Oid) -> Table {
     let entry = objects.child(&[oids::ALARM_TABLE, 1]);
     let rows = alarms
         .iter()
-        .map(|a| [a.ifindex, a.category as u32])
+        .map(|a| [a.ifindex, a.category.mib_number() as u32])
         .collect();
     Table::new(
         entry,

@@ -1,6 +1,8 @@
 use super::*;
 use crate::classify::testutil::{out_policy as policy, sa, vti_tunnel, xfrm_tunnel};
-use crate::model::{AlgorithmNames, Categories, PolicyAction, RouteAnswer, SaDirection, SaRow};
+use crate::model::{
+    AlgorithmNames, Categories, Family, PolicyAction, RouteAnswer, SaDirection, SaRow,
+};
 
 const LOCAL: &str = "192.0.2.1";
 const REMOTE: &str = "198.51.100.7";
@@ -187,10 +189,10 @@ fn vti6_carrying_ipv4_with_ipv6_selector() {
     let mut out = sa(0x500, "2001:db8::1", "2001:db8::7", SaDirection::Out);
     out.mark = Some((6, 0xffff_ffff));
     // Added without `sel`: the kernel gives the SA its outer family.
-    out.selector_family = 10;
+    out.selector_family = Family::Inet6;
     // The policy carries IPv4 (0.0.0.0/0 -> 0.0.0.0/0).
     let mut pols = vec![policy(Some(6), None, "2001:db8::7")];
-    pols[0].selector_family = 2;
+    pols[0].selector_family = Family::Inet;
     let d = run(
         &t,
         &carrier(3),
@@ -208,7 +210,7 @@ fn vti6_carrying_ipv4_with_ipv6_selector() {
     );
     // With its IPv4 selector (lab-results: `sel src 0.0.0.0/0 dst 0.0.0.0/0`) the SA
     // covers the packets: no selector problem.
-    out.selector_family = 2;
+    out.selector_family = Family::Inet;
     let d = run(
         &t,
         &carrier(3),
@@ -226,8 +228,8 @@ fn matching_selector_is_not_a_selector_mismatch() {
     // after it came back (IPv4 in IPv4 xfrm, SA and policy selectors both IPv4), with
     // XfrmOutNoStates moving: nothing is wrong now — not a selector mismatch.
     let (t, mut sas, mut pols) = healthy_xfrm();
-    sas[0].selector_family = 2;
-    pols[0].selector_family = 2;
+    sas[0].selector_family = Family::Inet;
+    pols[0].selector_family = Family::Inet;
     let d = run(
         &t,
         &carrier(2),
