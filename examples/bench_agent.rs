@@ -202,7 +202,7 @@ impl Fixture {
                         enc_alg: Some("rfc4106(gcm(aes))".into()),
                         ..AlgorithmNames::default()
                     }
-                    .intern(),
+                    .into(),
                     selector_family: Family::Any,
                     lifetime: SaLifetime {
                         soft_byte_limit: u64::MAX,

@@ -18,7 +18,7 @@ mod lifetime;
 pub use algorithms::{AlgorithmNames, Algorithms};
 pub use category::{Categories, CategoryDefault, ErrorCategory, PerCategory};
 pub use kernel::{Family, XfrmMode, XfrmStat};
-pub use lifetime::PackedLifetime;
+pub use lifetime::{Lifetime, SaLifetime};
 
 /// The three Linux IPsec tunnel interface kinds, which count TX errors
 /// differently (see README, "What each TX error means").
@@ -142,26 +142,11 @@ pub struct SecurityAssociation {
     /// Selector family (any, IPv4, IPv6) — vti6 carrying
     /// IPv4 needs an IPv4 selector.
     pub selector_family: Family,
-    /// Narrowed in memory (`PackedLifetime`), serialized as `SaLifetime`.
-    pub lifetime: PackedLifetime,
+    /// The configured limits (`Lifetime::get`), serialized as `SaLifetime`.
+    pub lifetime: Lifetime,
     pub current: SaCurrent,
     pub stats: SaStats,
     pub replay: SaReplay,
-}
-
-/// Configured limits (`xfrm_lifetime_cfg`); `u64::MAX` means "no limit",
-/// as the kernel stores it.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct SaLifetime {
-    pub soft_byte_limit: u64,
-    pub hard_byte_limit: u64,
-    pub soft_packet_limit: u64,
-    pub hard_packet_limit: u64,
-    /// Seconds after add; 0 = none.
-    pub soft_add_expires_seconds: u64,
-    pub hard_add_expires_seconds: u64,
-    pub soft_use_expires_seconds: u64,
-    pub hard_use_expires_seconds: u64,
 }
 
 /// `xfrm_lifetime_cur`.

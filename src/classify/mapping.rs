@@ -367,7 +367,7 @@ mod tests {
                 auth_alg: Some("hmac(sha256)".into()),
                 ..AlgorithmNames::default()
             }
-            .intern(),
+            .into(),
             selector_family: Family::Any,
             lifetime: SaLifetime::default().into(),
             current: SaCurrent::default(),

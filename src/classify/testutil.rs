@@ -56,7 +56,7 @@ pub fn sa(spi: u32, src: &str, dst: &str, direction: SaDirection) -> SecurityAss
             auth_alg: Some("hmac(sha256)".into()),
             ..AlgorithmNames::default()
         }
-        .intern(),
+        .into(),
         selector_family: Family::Any,
         lifetime: SaLifetime {
             soft_byte_limit: u64::MAX,

@@ -289,7 +289,7 @@ pub fn parse_sa(payload: &[u8]) -> Result<DumpedSa, String> {
     }
     // The kernel sends the truncated form and, for old tools, the plain one.
     names.auth_alg = auth_trunc.or(auth);
-    sa.algorithms = names.intern();
+    sa.algorithms = names.into();
     // Without XFRMA_SET_MARK_MASK the kernel uses an all-ones mask.
     sa.set_mark = set_mark_value.map(|v| (v, set_mark_mask.unwrap_or(u32::MAX)));
     Ok(DumpedSa {

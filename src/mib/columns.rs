@@ -552,7 +552,7 @@ mod tests {
             aead_alg: Some("rfc4106(gcm(aes))".into()),
             ..AlgorithmNames::default()
         }
-        .intern();
+        .into();
         assert_eq!(
             sa_cell(&s, sa_col::ENC_ALG),
             Some(Value::text("rfc4106(gcm(aes))"))
@@ -562,9 +562,9 @@ mod tests {
             comp_alg: Some("deflate".into()),
             ..AlgorithmNames::default()
         }
-        .intern();
+        .into();
         assert_eq!(sa_cell(&s, sa_col::ENC_ALG), Some(Value::text("deflate")));
-        s.sa.algorithms = AlgorithmNames::default().intern();
+        s.sa.algorithms = AlgorithmNames::default().into();
         assert_eq!(sa_cell(&s, sa_col::ENC_ALG), Some(Value::text("")));
     }
 

@@ -1,9 +1,10 @@
 //! An SA's algorithm names, shared between the SAs that use the same ones.
 //!
 //! A router has tens of thousands of SAs but a handful of algorithm
-//! combinations; four heap strings per SA were ~100 bytes of every SA row
-//! plus 40,000 small allocations per poll at 10k tunnels (issue 7). The
-//! collector interns each combination once, and every SA holds a pointer.
+//! combinations: four heap strings per SA would be ~100 bytes of every SA
+//! row and four allocations per SA per poll. Converting `AlgorithmNames`
+//! into `Algorithms` shares each combination (interned once), and every SA
+//! holds a pointer; readers see the names through `Deref`.
 //!
 //! Security: names only (e.g. "cbc(aes)"), never key material.
 
@@ -35,7 +36,7 @@ static INTERNED: Mutex<Option<HashSet<Arc<AlgorithmNames>>>> = Mutex::new(None);
 
 impl AlgorithmNames {
     /// The shared copy of these names (allocated once per combination).
-    pub fn intern(self) -> Algorithms {
+    fn intern(self) -> Algorithms {
         let mut guard = INTERNED.lock().unwrap_or_else(|e| e.into_inner());
         let set = guard.get_or_insert_with(HashSet::new);
         if let Some(known) = set.get(&self) {

@@ -1,56 +1,75 @@
-//! An SA's configured limits stored in 40 bytes instead of `SaLifetime`'s
-//! 64: at 10k tunnels × 4 SAs that is ~1 MB per copy of the SAs (the served
-//! rows, the next poll's rows and the collector's sample).
+//! An SA's configured limits: `SaLifetime` as the kernel gives them, and
+//! `Lifetime`, the form an SA keeps them in.
 //!
-//! Exact: the seconds and the usual limits ("none", stored by the kernel as
+//! `Lifetime` stores them in 40 bytes instead of 64 (there is one per SA,
+//! and tens of thousands of SAs, in every copy of the SA list). Exact: the
+//! seconds and the usual limits ("none", stored by the kernel as
 //! `u64::MAX`, or a count below 2^32 − 1) fit in a `u32` each; an SA with
 //! any value that does not (a byte limit of 4 GiB or more) keeps its
-//! `SaLifetime` whole, boxed.
+//! `SaLifetime` whole, boxed. The layout is private; `get` gives the plain
+//! value back.
 
 use serde::{Serialize, Serializer};
 
-use super::SaLifetime;
+/// Configured limits (`xfrm_lifetime_cfg`); `u64::MAX` means "no limit",
+/// as the kernel stores it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct SaLifetime {
+    pub soft_byte_limit: u64,
+    pub hard_byte_limit: u64,
+    pub soft_packet_limit: u64,
+    pub hard_packet_limit: u64,
+    /// Seconds after add; 0 = none.
+    pub soft_add_expires_seconds: u64,
+    pub hard_add_expires_seconds: u64,
+    pub soft_use_expires_seconds: u64,
+    pub hard_use_expires_seconds: u64,
+}
 
 /// "No limit" (`u64::MAX`) narrowed.
 const NO_LIMIT: u32 = u32::MAX;
 
+/// An `SaLifetime`, stored compactly (see the module docs).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum PackedLifetime {
-    /// `SaLifetime`'s fields in declaration order, narrowed (`narrow`).
+pub struct Lifetime(Packed);
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Packed {
+    /// `SaLifetime`'s fields in declaration order, narrowed (`narrowed`).
     Narrow([u32; 8]),
     Wide(Box<SaLifetime>),
 }
 
-impl From<SaLifetime> for PackedLifetime {
+impl From<SaLifetime> for Lifetime {
     fn from(lifetime: SaLifetime) -> Self {
         let mut narrow = [0; 8];
         for (slot, value) in narrow.iter_mut().zip(fields(&lifetime)) {
             match narrowed(value) {
                 Some(n) => *slot = n,
-                None => return PackedLifetime::Wide(Box::new(lifetime)),
+                None => return Lifetime(Packed::Wide(Box::new(lifetime))),
             }
         }
-        PackedLifetime::Narrow(narrow)
+        Lifetime(Packed::Narrow(narrow))
     }
 }
 
-impl Default for PackedLifetime {
+impl Default for Lifetime {
     fn default() -> Self {
         SaLifetime::default().into()
     }
 }
 
-impl PackedLifetime {
+impl Lifetime {
     pub fn get(&self) -> SaLifetime {
-        match self {
-            PackedLifetime::Narrow(narrow) => from_fields(narrow.map(widened)),
-            PackedLifetime::Wide(lifetime) => **lifetime,
+        match &self.0 {
+            Packed::Narrow(narrow) => from_fields(narrow.map(widened)),
+            Packed::Wide(lifetime) => **lifetime,
         }
     }
 }
 
 /// Serialized as the `SaLifetime` it stands for.
-impl Serialize for PackedLifetime {
+impl Serialize for Lifetime {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         self.get().serialize(serializer)
     }
@@ -120,20 +139,20 @@ mod tests {
             u64::MAX - 1,
         ];
         assert!(matches!(
-            PackedLifetime::from(typical),
-            PackedLifetime::Narrow(_)
+            Lifetime::from(typical),
+            Lifetime(Packed::Narrow(_))
         ));
-        assert_eq!(PackedLifetime::from(typical).get(), typical);
+        assert_eq!(Lifetime::from(typical).get(), typical);
         for (i, edge) in edges.into_iter().enumerate() {
             let l = SaLifetime {
                 hard_byte_limit: edge,
                 ..typical
             };
-            let packed = PackedLifetime::from(l);
+            let packed = Lifetime::from(l);
             assert_eq!(packed.get(), l);
-            assert_eq!(matches!(packed, PackedLifetime::Narrow(_)), i == 0);
+            assert_eq!(matches!(packed, Lifetime(Packed::Narrow(_))), i == 0);
         }
-        assert_eq!(PackedLifetime::default().get(), SaLifetime::default());
-        assert_eq!(std::mem::size_of::<PackedLifetime>(), 40);
+        assert_eq!(Lifetime::default().get(), SaLifetime::default());
+        assert_eq!(std::mem::size_of::<Lifetime>(), 40);
     }
 }

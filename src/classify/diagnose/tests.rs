@@ -328,7 +328,7 @@ fn esp_inner_mtu_is_the_kernels() {
             aead_alg: Some("rfc4106(gcm(aes))".into()),
             ..AlgorithmNames::default()
         }
-        .intern();
+        .into();
     }
     assert_eq!(esp_inner_mtu(&v4, 1500), 1446);
     assert_eq!(esp_inner_mtu(&v6, 1500), 1426);
@@ -338,7 +338,7 @@ fn esp_inner_mtu_is_the_kernels() {
         auth_alg: Some("hmac(sha1)".into()),
         ..AlgorithmNames::default()
     }
-    .intern();
+    .into();
     assert_eq!(esp_inner_mtu(&v4, 1400), 1350);
     // A path too small for anything does not underflow.
     assert_eq!(esp_inner_mtu(&v4, 40), 0);
