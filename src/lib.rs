@@ -2,8 +2,9 @@
 //! errors on Linux IPsec tunnel interfaces.
 //!
 //! Data flows one way (see README, "Architecture"):
-//! `collect` (netlink) → `classify` → `model::Snapshot` → `mib` (OID index)
-//! → `agentx` (session with snmpd).
+//! `collect` (netlink, a `model::Sample`) → `classify` (a `model::Snapshot`)
+//! → `alarm` (alarm table, notifications) → `mib` (OID index) → `agentx`
+//! (session with snmpd); `poller` wires them.
 
 pub mod agent;
 pub mod agentx;

@@ -81,9 +81,8 @@ pub struct AlarmEngine {
     config: AlarmConfig,
     /// Sorted by (tunnel, category); only categories that were ever
     /// enabled and measurable, and are not quiet (`quiet`). A sorted
-    /// array, rebuilt at each evaluation, rather than a hash map: at 10k
-    /// tunnels the map's power-of-two capacity held ~65k buckets for ~50k
-    /// alarms.
+    /// array, rebuilt at each evaluation, rather than a hash map, whose
+    /// power-of-two capacity can hold almost twice the buckets it needs.
     categories: Vec<(CategoryKey, CategoryAlarm)>,
     /// Per tunnel, the alarms in the one state most of them are in — armed,
     /// counter at zero, nothing ever crossed — kept as a bit each instead
@@ -476,7 +475,8 @@ fn sa_down_text(row: &TunnelRow) -> String {
 /// A tunnel's quiet alarms: armed for a rising crossing, both samples at
 /// zero, no delta, nothing ever sent, suppressed or held — all that a record
 /// would hold is the tunnel's counter base and the last evaluation's time.
-/// At 10k tunnels that is ~50,000 alarms (4.9 MB of records) in 160 KB.
+/// Most alarms of a healthy router are quiet: a bit each instead of a
+/// ~100-byte record.
 struct QuietAlarms {
     ifindex: u32,
     /// Which categories, by bit (`bit`).
@@ -583,8 +583,8 @@ impl CategoryAlarm {
         // A run of equal values needs only its first and its latest sample:
         // the baseline's value (the latest sample at or before the window
         // start) is the same whichever member of the run it falls on. Without
-        // this every quiet alarm held interval/poll samples (tens of MB at 10k
-        // tunnels); with it, two. Same deltas (`tests::collapsed_samples_*`).
+        // this every quiet alarm would hold interval/poll samples; with it,
+        // two. Same deltas (`tests::collapsed_samples_*`).
         let n = self.samples.len();
         if n >= 2 && self.samples.get(n - 1).1 == value && self.samples.get(n - 2).1 == value {
             self.samples.touch_newest(now.into());

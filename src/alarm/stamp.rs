@@ -1,6 +1,6 @@
 //! A point in time in 8 bytes instead of `Instant`'s 16 (an `Option` of it
-//! too), for the alarm state kept per (tunnel, category): ~50,000 alarms at
-//! 10k tunnels, each with several times in it.
+//! too), for the alarm state kept per (tunnel, category): six alarms per
+//! tunnel, each with several times in it.
 //!
 //! Exact: nanoseconds from a fixed process-wide anchor, either side of it,
 //! so converting back gives the same `Instant` (within ±292 years of the

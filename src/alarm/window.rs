@@ -2,9 +2,9 @@
 //! first.
 //!
 //! A quiet alarm keeps exactly two samples (`CategoryAlarm::delta` collapses
-//! runs of equal values), and at 10k tunnels there are ~50,000 alarms: a
-//! `VecDeque` per alarm was a 32-byte header plus a 64-byte heap block and
-//! an allocation each. Up to two samples are kept inline; only an alarm
+//! runs of equal values), and there are six alarms per tunnel: a `VecDeque`
+//! per alarm would be a 32-byte header plus a 64-byte heap block and an
+//! allocation each. Up to two samples are kept inline; only an alarm
 //! whose counter is moving spills into a `VecDeque`, and returns inline once
 //! it is down to two again.
 

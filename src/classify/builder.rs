@@ -6,11 +6,11 @@
 //! long as the SA exists (so an NMS graphing vtiSaCurBytes.5.2 keeps seeing
 //! the same SA).
 //!
-//! A tunnel's counters continue from its row in the last served snapshot
-//! (handed back with `remember_served`); the builder itself keeps only what
-//! no row shows: the diagnosis bookkeeping of tunnels ever looked at. A
-//! history of its own per interface duplicated the served rows (2.8 MB at
-//! 10k tunnels).
+//! A tunnel's counters continue from its row in the last snapshot built
+//! (kept by `remember_served`, shared with whoever serves it); the builder
+//! itself keeps only what no row shows: the diagnosis bookkeeping of
+//! tunnels ever looked at, and the look-up rate limit. A history of its own
+//! per interface would duplicate the served rows.
 
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
@@ -62,7 +62,8 @@ type SaKey = (IpAddr, u32, u8);
 type SaPlace = (u32, SaKey);
 
 /// Row numbers of the SAs, flat: one sorted array for all tunnels rather
-/// than a map per tunnel (10k small maps were ~3 MB, rebuilt every poll).
+/// than a map per tunnel (one small map per tunnel, rebuilt every poll,
+/// costs far more than the numbers in it).
 #[derive(Default)]
 struct SaNumbering {
     /// The SAs of the last poll and their numbers, sorted by place.
@@ -411,7 +412,7 @@ fn went_backwards(before: &LinkStats, now: &LinkStats) -> bool {
 
 /// `rows` must be sorted by tunnel (as `sa_rows` returns them): the tunnel's
 /// rows are found by binary search, not by a scan per tunnel (which made a
-/// poll quadratic: 10k tunnels × 40k SAs).
+/// poll quadratic in tunnels × SAs).
 fn summarize(ifindex: u32, rows: &[SaRow]) -> SaSummary {
     let mut summary = SaSummary::default();
     let from = rows.partition_point(|r| r.tunnel_ifindex < ifindex);

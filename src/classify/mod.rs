@@ -1,6 +1,7 @@
-//! Sample → Snapshot, pure logic: maps SAs to tunnels (`mapping`), keeps
-//! the per-interface state that needs more than one poll (`builder`),
-//! classifies TX errors (`categories`) and explains them (`diagnose`).
+//! Sample → complete Snapshot (`Classifier`): maps SAs to tunnels
+//! (`mapping`), keeps the per-interface state that needs more than one poll
+//! (`builder`), classifies TX errors (`categories`) and explains them
+//! (`diagnose`, with look-ups through `model::Lookups`).
 
 mod builder;
 pub mod categories;

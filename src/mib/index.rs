@@ -66,8 +66,8 @@ impl Scalar {
 /// A conceptual table: `entry.column.index…`.
 ///
 /// Row keys are kept flat (`width` sub-identifiers each, one allocation for
-/// the whole table): at 10k tunnels a `Vec` per row cost ~6 MB per index and
-/// a pointer chase per comparison on every GetNext.
+/// the whole table): a `Vec` per row would be an allocation per row in every
+/// index and a pointer chase per comparison on every GetNext.
 pub struct Table {
     entry: Oid,
     /// Ascending.
