@@ -463,7 +463,7 @@ mod tests {
         sa
     }
 
-    /// Builds and serves, as the poller does.
+    /// Builds and keeps the result, as `Classifier::classify` does.
     fn serve(b: &mut SnapshotBuilder, sample: Sample, poll_interval_secs: u32) -> Arc<Snapshot> {
         let snapshot = Arc::new(b.build(sample, poll_interval_secs));
         b.remember_served(Arc::clone(&snapshot));

@@ -120,3 +120,87 @@ impl Classifier {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::IpAddr;
+    use std::time::{Instant, SystemTime};
+
+    use super::*;
+    use crate::classify::testutil::{out_policy, sa, vti_tunnel};
+    use crate::model::{Availability, Cause, RouteAnswer, SaDirection, Tunnel};
+
+    /// A kernel whose route to every peer is gone; counts the look-ups.
+    #[derive(Default)]
+    struct NoRoute {
+        asked: Vec<(IpAddr, Option<IpAddr>, u32)>,
+    }
+
+    impl Lookups for NoRoute {
+        async fn route_to(
+            &mut self,
+            dst: IpAddr,
+            src: Option<IpAddr>,
+            mark: u32,
+        ) -> Option<RouteAnswer> {
+            self.asked.push((dst, src, mark));
+            Some(RouteAnswer::Unreachable("Network is unreachable".into()))
+        }
+        async fn default_out_blocks(&mut self) -> Option<bool> {
+            Some(false)
+        }
+    }
+
+    fn sample(at: Instant, carrier_errors: u64) -> Sample {
+        let mut t: Tunnel = vti_tunnel(7, "vti5", "192.0.2.1", "198.51.100.7", 5);
+        t.stats.tx_errors = carrier_errors;
+        t.stats.tx_carrier_errors = carrier_errors;
+        let mut out = sa(0x100, "192.0.2.1", "198.51.100.7", SaDirection::Out);
+        out.mark = Some((5, 0xffff_ffff));
+        Sample {
+            taken_at: at,
+            wall_time: SystemTime::now(),
+            kernel_release: "6.1.0-test".into(),
+            tunnels: vec![t],
+            sas: Availability::Available(vec![out]),
+            policies: Availability::Available(vec![out_policy(Some(5), None, "198.51.100.7")]),
+            xfrm_stat: Availability::Available(vec![]),
+        }
+    }
+
+    /// The snapshot comes back diagnosed: errors rising are looked up (the
+    /// route to the tunnel's peer, once per poll at most) and explained;
+    /// quiet polls look nothing up and keep the cause.
+    #[tokio::test]
+    async fn rising_errors_come_back_diagnosed_and_look_ups_are_rate_limited() {
+        let t0 = Instant::now();
+        let interval = Duration::from_secs(1);
+        let mut c = Classifier::new();
+        let mut kernel = NoRoute::default();
+        let first = c.classify(sample(t0, 0), &mut kernel, interval).await;
+        assert_eq!(first.tunnels[0].diagnosis.cause, Cause::None);
+        assert!(kernel.asked.is_empty(), "nothing rose: no look-up");
+
+        let snap = c
+            .classify(sample(t0 + interval, 3), &mut kernel, interval)
+            .await;
+        assert_eq!(snap.tunnels[0].diagnosis.cause, Cause::NoRouteToPeer);
+        assert!(snap.tunnels[0].diagnosis.text.contains("198.51.100.7"));
+        let peer: IpAddr = "198.51.100.7".parse().unwrap();
+        let local: IpAddr = "192.0.2.1".parse().unwrap();
+        assert_eq!(kernel.asked, vec![(peer, Some(local), 0)]);
+
+        // Rising again 0.5 s later: within the rate limit, no new look-up.
+        let half = t0 + interval + Duration::from_millis(500);
+        let snap = c.classify(sample(half, 6), &mut kernel, interval).await;
+        assert_eq!(kernel.asked.len(), 1);
+        assert_eq!(snap.tunnels[0].diagnosis.cause, Cause::NoRouteToPeer);
+
+        // Quiet: the cause stays served, nothing is looked up.
+        let snap = c
+            .classify(sample(half + interval, 6), &mut kernel, interval)
+            .await;
+        assert_eq!(kernel.asked.len(), 1);
+        assert_eq!(snap.tunnels[0].diagnosis.cause, Cause::NoRouteToPeer);
+    }
+}
