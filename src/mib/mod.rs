@@ -2,7 +2,7 @@
 //! (`clock`), the lookup structure (`index`), the snapshot → index
 //! rendering (`render`) and the MIB module text (`text`).
 
-pub mod clock;
+pub use crate::agentx::clock;
 pub mod index;
 pub mod oids;
 pub mod render;
