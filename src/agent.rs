@@ -12,14 +12,18 @@ use arc_swap::ArcSwap;
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::{mpsc, watch};
 
-use crate::agentx::session::{Session, SessionConfig};
-use crate::agentx::transport::MasterAddr;
+use tokio::task::{JoinError, JoinHandle};
+
+use crate::agentx::clock::MasterClock;
+use crate::agentx::session::{ObjectSource, Objects, Session, SessionConfig};
+use crate::agentx::transport::{MasterAddr, MasterAddrError};
 use crate::config::{Config, DEFAULT_PATH};
-use crate::gate::Gated;
-use crate::mib::{MibIndex, SharedIndex};
+use crate::mib::index::RenderCtx;
+use crate::mib::{Lookup, MibIndex, SharedIndex};
 use crate::model::{Lookups, SampleSource};
 use crate::oid::Oid;
 use crate::poller::{Poller, Reload, Served};
+use crate::value::Value;
 
 /// Notifications waiting between the poller and the session; the session
 /// has its own bounded queue for the time the master is away.
@@ -35,13 +39,25 @@ pub struct Settings {
 
 impl Settings {
     pub fn from_config(cfg: &Config) -> Result<Settings, String> {
-        let session = SessionConfig::from_config(cfg).map_err(|e| format!("master: {e}"))?;
+        let session = session_config(cfg).map_err(|e| format!("master: {e}"))?;
         Ok(Settings {
             session,
             root: cfg.oid_root.clone(),
             reload: reload_of(cfg),
         })
     }
+}
+
+/// The AgentX session's settings from the configuration file; the rest
+/// take the session's defaults.
+fn session_config(cfg: &Config) -> Result<SessionConfig, MasterAddrError> {
+    let mut session = SessionConfig::new(
+        cfg.master.parse()?,
+        cfg.oid_root.clone(),
+        cfg.description.clone(),
+    );
+    session.ping_interval = Duration::from_secs(u64::from(cfg.ping_interval_secs.max(1)));
+    Ok(session)
 }
 
 fn reload_of(cfg: &Config) -> Reload {
@@ -64,7 +80,7 @@ pub async fn run<S>(
     config_path: Option<PathBuf>,
 ) -> anyhow::Result<()>
 where
-    S: SampleSource + Lookups + 'static,
+    S: SampleSource + Lookups + Send + 'static,
 {
     let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
     let shutdown = async move {
@@ -84,7 +100,7 @@ pub async fn run_until<S>(
     shutdown: impl Future,
 ) -> anyhow::Result<()>
 where
-    S: SampleSource + Lookups + 'static,
+    S: SampleSource + Lookups + Send + 'static,
 {
     let index: SharedIndex = Arc::new(ArcSwap::from_pointee(MibIndex::empty(
         settings.root.clone(),
@@ -105,14 +121,68 @@ where
         interval = ?settings.reload.interval,
         "vti-agentx starting"
     );
-    // The poll loop and the SIGHUP handler are gated: the session wakes for
-    // every request from the master, and they need not be polled each time.
+    // Tasks of their own, so the session's task is woken (and polls) only
+    // for its own traffic.
+    let mut poller = Task(tokio::spawn(poller.run(reload_rx)));
+    let mut reloader = Task(tokio::spawn(reload_on_sighup(
+        config_path,
+        settings,
+        reload_tx,
+    )));
     tokio::select! {
         result = session.run(shutdown) => result.context("AgentX session")?,
-        () = Gated::new(poller.run(reload_rx)) => {}
-        () = Gated::new(reload_on_sighup(config_path, settings, reload_tx)) => {}
+        ended = &mut poller.0 => rethrow_panic(ended),
+        ended = &mut reloader.0 => rethrow_panic(ended),
     }
     Ok(())
+}
+
+/// A spawned task that ends with the agent: aborted when dropped.
+struct Task(JoinHandle<()>);
+
+impl Drop for Task {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// A panic in a task is a panic of the agent.
+fn rethrow_panic(ended: Result<(), JoinError>) {
+    if let Err(e) = ended {
+        if e.is_panic() {
+            std::panic::resume_unwind(e.into_panic());
+        }
+    }
+}
+
+/// The MIB index as the AgentX session serves it: one loaded snapshot and
+/// one render time per request PDU.
+impl ObjectSource for ArcSwap<MibIndex> {
+    fn view(&self, clock: MasterClock) -> impl Objects + '_ {
+        IndexView {
+            index: self.load(),
+            ctx: RenderCtx::now(clock),
+        }
+    }
+}
+
+struct IndexView {
+    index: arc_swap::Guard<Arc<MibIndex>>,
+    ctx: RenderCtx,
+}
+
+impl Objects for IndexView {
+    fn get(&self, oid: &Oid) -> Value {
+        match self.index.get_at(oid, &self.ctx) {
+            Lookup::Value(v) => v,
+            Lookup::NoSuchObject => Value::NoSuchObject,
+            Lookup::NoSuchInstance => Value::NoSuchInstance,
+        }
+    }
+
+    fn next(&self, start: &Oid, include: bool) -> Option<(Oid, Value)> {
+        self.index.next_at(start, include, &self.ctx)
+    }
 }
 
 /// On SIGHUP, re-reads the config and hands the new thresholds and interval

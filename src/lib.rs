@@ -12,7 +12,6 @@ pub mod alarm;
 pub mod classify;
 pub mod collect;
 pub mod config;
-pub mod gate;
 pub mod heap;
 pub mod logging;
 pub mod mib;

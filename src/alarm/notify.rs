@@ -1,17 +1,13 @@
-//! Events → IPSEC-VTI-MIB notifications: the trap OID and the varbinds of
-//! each NOTIFICATION-TYPE's OBJECTS clause, in that order. The session puts
-//! sysUpTime.0 and snmpTrapOID.0 in front.
+//! Events → IPSEC-VTI-MIB notifications, in the AgentX session's neutral
+//! form: the trap OID and the varbinds of each NOTIFICATION-TYPE's OBJECTS
+//! clause, in that order. The session puts sysUpTime.0 and snmpTrapOID.0 in
+//! front.
 
 use super::engine::Event;
+pub use crate::agentx::session::Notification;
 use crate::mib::oids::{self, alarm_col, if_col, notification};
 use crate::oid::Oid;
 use crate::value::Value;
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Notification {
-    pub trap_oid: Oid,
-    pub varbinds: Vec<(Oid, Value)>,
-}
 
 pub fn notification(root: &Oid, event: &Event) -> Notification {
     let if_entry = root.child(&[oids::OBJECTS, oids::IF_TABLE, 1]);

@@ -3,7 +3,7 @@
 //! structure (`index`), the snapshot → index rendering (`render`) and the
 //! MIB module text (`text`).
 
-pub mod clock;
+pub use crate::agentx::clock;
 pub mod columns;
 pub mod index;
 pub mod oids;

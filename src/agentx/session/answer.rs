@@ -1,10 +1,11 @@
-//! Answering the master's requests (RFC 2741 §7.2.2-7.2.4) from one MIB
-//! index snapshot. Pure: no I/O, no waiting, so it is tested directly.
+//! Answering the master's requests (RFC 2741 §7.2.2-7.2.4) from one view
+//! of the served objects. Pure: no I/O, no waiting, so it is tested directly.
 
+use super::objects::{NoObjects, Objects};
 use crate::agentx::pdu::{
     Body, EncodeError, ErrorStatus, GetBulk, Pdu, Response, SearchRange, VarBind,
 };
-use crate::mib::index::{Lookup, MibIndex, RenderCtx};
+use crate::oid::Oid;
 use crate::value::Value;
 
 /// Past this many payload bytes a GetBulk stops adding repetitions
@@ -17,63 +18,69 @@ pub const BULK_BUDGET: usize = 64 * 1024;
 /// (CleanupSet, and Responses and Closes which the connection handles).
 ///
 /// `session_id` is ours; a request for another session gets `notOpen`.
-/// `index` is one snapshot, used for the whole PDU.
-pub fn answer(request: &Pdu, session_id: u32, index: &MibIndex, ctx: &RenderCtx) -> Option<Pdu> {
-    let response = |error: ErrorStatus, index: u16, varbinds: Vec<VarBind>| {
-        Some(Response {
-            sys_uptime: 0, // ignored by the master (§6.2.16)
-            error,
-            index,
-            varbinds,
-        })
-    };
+/// `root` is the registered subtree: nothing outside it is ever returned.
+/// `objects` is one view, used for the whole PDU.
+pub fn answer(request: &Pdu, session_id: u32, root: &Oid, objects: &impl Objects) -> Option<Pdu> {
     if matches!(request.body, Body::Response(_) | Body::Close { .. }) {
         return None;
     }
     let res = if request.session_id != session_id {
-        response(ErrorStatus::NotOpen, 0, Vec::new())
-    } else {
+        Some(response(ErrorStatus::NotOpen, 0, Vec::new()))
+    } else if request.body.context().is_some() {
         // We register in the default context only, so we instantiate nothing
         // in any other: Get finds noSuchObject, GetNext endOfMibView.
-        let empty;
-        let index = if request.body.context().is_some() {
-            empty = MibIndex::empty(index.root().clone());
-            &empty
-        } else {
-            index
-        };
-        match &request.body {
-            Body::Get { ranges, .. } => response(ErrorStatus::NoError, 0, get(index, ranges, ctx)),
-            Body::GetNext { ranges, .. } => {
-                let vbs = ranges.iter().map(|sr| get_next(index, sr, ctx)).collect();
-                response(ErrorStatus::NoError, 0, vbs)
-            }
-            Body::GetBulk(bulk) => response(ErrorStatus::NoError, 0, get_bulk(index, bulk, ctx)),
-            // Everything we serve is read-only (§7.2.4.1: fail the first
-            // varbind). Without varbinds there is nothing to refuse.
-            Body::TestSet { varbinds, .. } if varbinds.is_empty() => {
-                response(ErrorStatus::NoError, 0, Vec::new())
-            }
-            Body::TestSet { .. } => response(ErrorStatus::NotWritable, 1, Vec::new()),
-            // Reached only after a TestSet without varbinds: nothing was
-            // changed, so committing or undoing it trivially succeeds.
-            Body::CommitSet | Body::UndoSet => response(ErrorStatus::NoError, 0, Vec::new()),
-            // §7.2.4.4: no response to CleanupSet (net-snmp expects none).
-            Body::CleanupSet => None,
-            Body::Ping { .. } => response(ErrorStatus::NoError, 0, Vec::new()),
-            // Subagent-to-master PDUs: a master never sends these to us.
-            Body::Open(_)
-            | Body::Register(_)
-            | Body::Unregister(_)
-            | Body::Notify { .. }
-            | Body::IndexAllocate(_)
-            | Body::IndexDeallocate(_)
-            | Body::AddAgentCaps(_)
-            | Body::RemoveAgentCaps { .. } => response(ErrorStatus::ProcessingError, 0, Vec::new()),
-            Body::Response(_) | Body::Close { .. } => None,
-        }
+        respond(&request.body, root, &NoObjects)
+    } else {
+        respond(&request.body, root, objects)
     }?;
     Some(reply_to(request, res))
+}
+
+fn response(error: ErrorStatus, index: u16, varbinds: Vec<VarBind>) -> Response {
+    Response {
+        sys_uptime: 0, // ignored by the master (§6.2.16)
+        error,
+        index,
+        varbinds,
+    }
+}
+
+/// The Response to a request of our session, or `None` for silence.
+fn respond(body: &Body, root: &Oid, objects: &impl Objects) -> Option<Response> {
+    let res = match body {
+        Body::Get { ranges, .. } => response(ErrorStatus::NoError, 0, get(objects, ranges)),
+        Body::GetNext { ranges, .. } => {
+            let vbs = ranges
+                .iter()
+                .map(|sr| get_next(objects, root, sr))
+                .collect();
+            response(ErrorStatus::NoError, 0, vbs)
+        }
+        Body::GetBulk(bulk) => response(ErrorStatus::NoError, 0, get_bulk(objects, root, bulk)),
+        // Everything we serve is read-only (§7.2.4.1: fail the first
+        // varbind). Without varbinds there is nothing to refuse.
+        Body::TestSet { varbinds, .. } if varbinds.is_empty() => {
+            response(ErrorStatus::NoError, 0, Vec::new())
+        }
+        Body::TestSet { .. } => response(ErrorStatus::NotWritable, 1, Vec::new()),
+        // Reached only after a TestSet without varbinds: nothing was
+        // changed, so committing or undoing it trivially succeeds.
+        Body::CommitSet | Body::UndoSet => response(ErrorStatus::NoError, 0, Vec::new()),
+        // §7.2.4.4: no response to CleanupSet (net-snmp expects none).
+        Body::CleanupSet => return None,
+        Body::Ping { .. } => response(ErrorStatus::NoError, 0, Vec::new()),
+        // Subagent-to-master PDUs: a master never sends these to us.
+        Body::Open(_)
+        | Body::Register(_)
+        | Body::Unregister(_)
+        | Body::Notify { .. }
+        | Body::IndexAllocate(_)
+        | Body::IndexDeallocate(_)
+        | Body::AddAgentCaps(_)
+        | Body::RemoveAgentCaps { .. } => response(ErrorStatus::ProcessingError, 0, Vec::new()),
+        Body::Response(_) | Body::Close { .. } => return None,
+    };
+    Some(res)
 }
 
 /// A Response PDU with the request's header identifiers (§7.2.2).
@@ -125,26 +132,19 @@ pub fn encode_reply(reply: &Pdu) -> Result<Vec<u8>, EncodeError> {
 }
 
 /// §7.2.3.1.
-fn get(index: &MibIndex, ranges: &[SearchRange], ctx: &RenderCtx) -> Vec<VarBind> {
+fn get(objects: &impl Objects, ranges: &[SearchRange]) -> Vec<VarBind> {
     ranges
         .iter()
-        .map(|sr| {
-            let value = match index.get_at(&sr.start, ctx) {
-                Lookup::Value(v) => v,
-                Lookup::NoSuchObject => Value::NoSuchObject,
-                Lookup::NoSuchInstance => Value::NoSuchInstance,
-            };
-            VarBind::new(sr.start.clone(), value)
-        })
+        .map(|sr| VarBind::new(sr.start.clone(), objects.get(&sr.start)))
         .collect()
 }
 
 /// §7.2.3.2: the first object in the range, else endOfMibView named by the
 /// starting OID. Objects outside our registered root are never returned.
-fn get_next(index: &MibIndex, sr: &SearchRange, ctx: &RenderCtx) -> VarBind {
-    index
-        .next_at(&sr.start, sr.include, ctx)
-        .filter(|(oid, _)| oid.starts_with(index.root()))
+fn get_next(objects: &impl Objects, root: &Oid, sr: &SearchRange) -> VarBind {
+    objects
+        .next(&sr.start, sr.include)
+        .filter(|(oid, _)| oid.starts_with(root))
         .filter(|(oid, _)| sr.end.is_empty() || *oid < sr.end)
         .map(|(oid, value)| VarBind::new(oid, value))
         .unwrap_or_else(|| VarBind::new(sr.start.clone(), Value::EndOfMibView))
@@ -155,16 +155,16 @@ enum Cursor {
     /// Still walking: the next repetition searches this range.
     Searching(SearchRange),
     /// Hit endOfMibView; later repetitions repeat that varbind's name.
-    Ended(crate::oid::Oid),
+    Ended(Oid),
 }
 
 /// §7.2.3.3.
-fn get_bulk(index: &MibIndex, bulk: &GetBulk, ctx: &RenderCtx) -> Vec<VarBind> {
+fn get_bulk(objects: &impl Objects, root: &Oid, bulk: &GetBulk) -> Vec<VarBind> {
     let n = usize::from(bulk.non_repeaters).min(bulk.ranges.len());
     let (non_repeaters, repeaters) = bulk.ranges.split_at(n);
     let mut out: Vec<VarBind> = non_repeaters
         .iter()
-        .map(|sr| get_next(index, sr, ctx))
+        .map(|sr| get_next(objects, root, sr))
         .collect();
     let mut size: usize = out.iter().map(VarBind::encoded_len).sum();
     let mut cursors: Vec<Cursor> = repeaters.iter().cloned().map(Cursor::Searching).collect();
@@ -178,7 +178,7 @@ fn get_bulk(index: &MibIndex, bulk: &GetBulk, ctx: &RenderCtx) -> Vec<VarBind> {
         for cursor in &mut cursors {
             let vb = match cursor {
                 Cursor::Searching(sr) => {
-                    let vb = get_next(index, sr, ctx);
+                    let vb = get_next(objects, root, sr);
                     if vb.value == Value::EndOfMibView {
                         *cursor = Cursor::Ended(vb.name.clone());
                     } else {

@@ -3,58 +3,19 @@
 //! The master's requests never come through here: the responder thread
 //! answers them (see `responder`).
 
-use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
 use tokio::time::{timeout, timeout_at, Instant};
 
-use super::responder::{self, Identity, Incoming, Link};
-use crate::agentx::pdu::{Body, CloseReason, DecodeError, EncodeError, ErrorStatus, Pdu, Response};
+use super::incoming::{Incoming, LinkError, Reply};
+use super::objects::ObjectSource;
+use super::responder::{self, Identity, Link};
+use crate::agentx::clock::MasterClock;
+use crate::agentx::pdu::{Body, Pdu};
 use crate::agentx::transport::MasterAddr;
-use crate::mib::clock::MasterClock;
-use crate::mib::index::SharedIndex;
-
-/// Why a connection attempt or an established session ended.
-#[derive(Debug, thiserror::Error)]
-pub enum LinkError {
-    #[error("cannot connect: {0}")]
-    Connect(io::Error),
-    #[error("connect timed out after {0:?}")]
-    ConnectTimeout(Duration),
-    #[error("I/O error: {0}")]
-    Io(#[from] io::Error),
-    #[error("master closed the connection")]
-    Eof,
-    #[error("undecodable data from master: {0}")]
-    Frame(DecodeError),
-    #[error("no response to {0} within {1:?}")]
-    NoResponse(&'static str, Duration),
-    #[error("writing to master timed out after {0:?}")]
-    WriteTimeout(Duration),
-    #[error("master closed the session (reason {0:?})")]
-    ClosedByMaster(CloseReason),
-    #[error("master refused {what}: {status:?}")]
-    Refused {
-        what: &'static str,
-        status: ErrorStatus,
-    },
-    #[error("cannot encode {what}: {err}")]
-    Encode {
-        what: &'static str,
-        err: EncodeError,
-    },
-}
-
-/// A Response from the master, with the header fields that identify it.
-#[derive(Debug)]
-pub struct Reply {
-    pub packet_id: u32,
-    /// The new session's ID when answering an Open.
-    pub session_id: u32,
-    pub res: Response,
-}
+use crate::oid::Oid;
 
 pub struct Conn {
     link: Arc<Link>,
@@ -68,17 +29,20 @@ pub struct Conn {
 }
 
 impl Conn {
-    /// Connects and starts answering `index` to the master's requests.
-    pub async fn connect(
+    /// Connects and starts answering the master's requests under `root`
+    /// from `objects`.
+    pub async fn connect<S: ObjectSource>(
         addr: &MasterAddr,
         io_timeout: Duration,
-        index: &SharedIndex,
+        root: &Oid,
+        objects: &Arc<S>,
     ) -> Result<Conn, LinkError> {
         let stream = timeout(io_timeout, addr.connect())
             .await
             .map_err(|_| LinkError::ConnectTimeout(io_timeout))?
             .map_err(LinkError::Connect)?;
-        let (link, incoming) = responder::start(stream, io_timeout, index.clone())?;
+        let (link, incoming) =
+            responder::start(stream, io_timeout, root.clone(), Arc::clone(objects))?;
         Ok(Conn {
             link,
             incoming,

@@ -4,7 +4,8 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::conn::LinkError;
+use super::incoming::LinkError;
+use crate::oid::Oid;
 
 /// How long after losing an established session reconnects stay at the
 /// initial pace. A master that just went away is most likely restarting —
@@ -73,7 +74,7 @@ impl LinkLog {
         LinkLog { master, down: None }
     }
 
-    pub fn registered(&mut self, session_id: u32, root: &crate::oid::Oid) {
+    pub fn registered(&mut self, session_id: u32, root: &Oid) {
         match self.down.take() {
             Some(o) => tracing::info!(
                 "AgentX: registered {root} with master {} again (session {session_id}) after {}s \

@@ -1,22 +1,11 @@
 //! Notifications waiting for a live session: a bounded FIFO that drops the
-//! oldest when full, and the Notify varbind list built from each.
+//! oldest when full.
 
 use std::collections::VecDeque;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Instant;
 
-use super::SessionStats;
-use crate::agentx::pdu::VarBind;
-use crate::alarm::notify::Notification;
-use crate::mib::clock::MasterClock;
-use crate::oid::Oid;
-use crate::value::Value;
-
-/// sysUpTime.0 (SNMPv2-MIB).
-pub const SYS_UPTIME_0: &[u32] = &[1, 3, 6, 1, 2, 1, 1, 3, 0];
-/// snmpTrapOID.0 (SNMPv2-MIB).
-pub const SNMP_TRAP_OID_0: &[u32] = &[1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0];
+use super::notification::Notification;
+use super::stats::SessionStats;
 
 pub struct NotifyQueue {
     items: VecDeque<Notification>,
@@ -64,9 +53,7 @@ impl NotifyQueue {
             let Some(dropped) = self.items.pop_front() else {
                 break;
             };
-            self.stats
-                .notifications_dropped
-                .fetch_add(1, Ordering::Relaxed);
+            self.stats.count_dropped();
             if self.dropped_unreported == 0 {
                 tracing::warn!(
                     "notification queue full ({} waiting for the master); dropping the oldest \
@@ -91,33 +78,11 @@ impl NotifyQueue {
     }
 }
 
-/// The Notify varbinds (RFC 2741 §6.2.10): sysUpTime.0, snmpTrapOID.0, then
-/// the notification's objects. net-snmp rejects a Notify in any other order.
-///
-/// sysUpTime.0 is the master's uptime at sending: a notification held back
-/// during an outage is stamped when delivered, and its objects carry their
-/// own event times.
-pub fn notify_varbinds(n: &Notification, clock: &MasterClock, now: Instant) -> Vec<VarBind> {
-    let mut vbs = Vec::with_capacity(n.varbinds.len() + 2);
-    vbs.push(VarBind::new(
-        Oid::from_slice(SYS_UPTIME_0),
-        Value::TimeTicks(clock.uptime_ticks(now)),
-    ));
-    vbs.push(VarBind::new(
-        Oid::from_slice(SNMP_TRAP_OID_0),
-        Value::ObjectIdentifier(n.trap_oid.clone()),
-    ));
-    vbs.extend(
-        n.varbinds
-            .iter()
-            .map(|(name, value)| VarBind::new(name.clone(), value.clone())),
-    );
-    vbs
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::oid::Oid;
+    use crate::value::Value;
 
     fn note(i: u32) -> Notification {
         Notification {
@@ -159,18 +124,5 @@ mod tests {
         q.push_back(note(5));
         assert_eq!(drain(&mut q), [2, 3, 4, 5]);
         assert_eq!(stats.notifications_dropped(), 1);
-    }
-
-    #[test]
-    fn varbinds_start_with_uptime_then_trap_oid() {
-        let now = Instant::now();
-        let clock = MasterClock::from_master_uptime(500, now);
-        let vbs = notify_varbinds(&note(7), &clock, now);
-        assert_eq!(vbs.len(), 3);
-        assert_eq!(vbs[0].name.as_slice(), SYS_UPTIME_0);
-        assert_eq!(vbs[0].value, Value::TimeTicks(500));
-        assert_eq!(vbs[1].name.as_slice(), SNMP_TRAP_OID_0);
-        assert_eq!(vbs[1].value, Value::ObjectIdentifier(note(7).trap_oid));
-        assert_eq!(vbs[2].value, Value::Integer(7));
     }
 }

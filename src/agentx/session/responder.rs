@@ -3,8 +3,8 @@
 //! net-snmp 5.9 forwards every repetition of a GETBULK as its own AgentX
 //! GetNext, so a walk is one master↔subagent round trip per varbind and the
 //! hand-off is most of what a request costs us. On the async runtime each
-//! request also paid an `epoll_wait` and the runtime's timer and waker
-//! bookkeeping — about a fifth of our CPU per varbind under `perf`. A thread
+//! request would also pay an `epoll_wait` and the runtime's timer and waker
+//! bookkeeping, a large share of the cost of one varbind. A thread
 //! blocked in `read` answers with one read and one write and nothing in
 //! between. Everything else — Open, Register, Ping, Notify, reconnecting —
 //! stays on the runtime, which gets the master's Responses from here.
@@ -16,13 +16,14 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 use super::answer::{answer, encode_reply, reply_to_header};
-use super::conn::{LinkError, Reply};
+use super::incoming::{Incoming, LinkError, Reply};
+use super::objects::ObjectSource;
+use crate::agentx::clock::MasterClock;
 use crate::agentx::pdu::{
     Body, DecodeError, ErrorStatus, FrameDecoder, Header, Pdu, PduType, Response,
 };
 use crate::agentx::transport::MasterStream;
-use crate::mib::clock::MasterClock;
-use crate::mib::index::{RenderCtx, SharedIndex};
+use crate::oid::Oid;
 
 /// The read chunk size. Any size works (frames are reassembled); this one
 /// takes a typical burst of requests in one read.
@@ -31,10 +32,6 @@ const READ_CHUNK: usize = 16 * 1024;
 /// Responses waiting for the runtime, at most; past that the thread waits,
 /// which stops reading from a master that floods us.
 const INCOMING_CAPACITY: usize = 64;
-
-/// What the runtime hears from the responder: a Response from the master,
-/// or why the connection ended (the last message).
-pub type Incoming = Result<Reply, LinkError>;
 
 /// Who we are on this connection, fixed once the master answers Open.
 #[derive(Clone, Copy, Debug)]
@@ -88,12 +85,13 @@ impl Link {
     }
 }
 
-/// Starts answering requests on `stream`; Responses and the final error
-/// come out of the returned receiver.
-pub fn start(
+/// Starts answering requests on `stream` for the objects of `source` under
+/// `root`; Responses and the final error come out of the returned receiver.
+pub fn start<S: ObjectSource>(
     stream: MasterStream,
     write_timeout: Duration,
-    index: SharedIndex,
+    root: Oid,
+    source: Arc<S>,
 ) -> io::Result<(Arc<Link>, mpsc::Receiver<Incoming>)> {
     stream.set_write_timeout(write_timeout)?;
     let reader = stream.try_clone()?;
@@ -109,18 +107,25 @@ pub fn start(
     std::thread::Builder::new()
         .name("agentx-responder".into())
         .spawn(move || {
-            let end = serve_requests(&shared, reader, &index, &tx);
+            let served = Served { root, source };
+            let end = serve_requests(&shared, reader, &served, &tx);
             // Nobody listening means the runtime already dropped the link.
             let _ = tx.blocking_send(Err(end));
         })?;
     Ok((link, rx))
 }
 
+/// The registered subtree and where its objects come from.
+struct Served<S> {
+    root: Oid,
+    source: Arc<S>,
+}
+
 /// Reads and answers until the connection ends; returns why it did.
-fn serve_requests(
+fn serve_requests<S: ObjectSource>(
     link: &Link,
     mut reader: MasterStream,
-    index: &SharedIndex,
+    served: &Served<S>,
     tx: &mpsc::Sender<Incoming>,
 ) -> LinkError {
     let mut frames = FrameDecoder::new();
@@ -132,7 +137,7 @@ fn serve_requests(
                 Ok(None) => break,
                 Err(e) => return LinkError::Frame(e),
             };
-            match handle(link, &frame, index) {
+            match handle(link, &frame, served) {
                 Ok(None) => {}
                 Ok(Some(reply)) => {
                     if tx.blocking_send(Ok(reply)).is_err() {
@@ -151,9 +156,13 @@ fn serve_requests(
     }
 }
 
-/// Handles one PDU from the master: requests are answered from one
-/// snapshot of `index` at once; Responses are handed back.
-fn handle(link: &Link, frame: &[u8], index: &SharedIndex) -> Result<Option<Reply>, LinkError> {
+/// Handles one PDU from the master: requests are answered from one view of
+/// the objects; Responses are handed back.
+fn handle<S: ObjectSource>(
+    link: &Link,
+    frame: &[u8],
+    served: &Served<S>,
+) -> Result<Option<Reply>, LinkError> {
     let pdu = match Pdu::decode(frame) {
         Ok(pdu) => pdu,
         Err(e) => {
@@ -175,8 +184,8 @@ fn handle(link: &Link, frame: &[u8], index: &SharedIndex) -> Result<Option<Reply
             answer(
                 &pdu,
                 identity.session_id,
-                &index.load(),
-                &RenderCtx::now(identity.clock),
+                &served.root,
+                &served.source.view(identity.clock),
             )
         }
     };

@@ -4,19 +4,21 @@
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
 use tokio::time::{interval_at, sleep_until, Instant, MissedTickBehavior};
 
-use super::conn::{Conn, LinkError, Reply};
-use super::queue::{notify_varbinds, NotifyQueue};
-use super::{SessionConfig, SessionStats};
+use super::config::SessionConfig;
+use super::conn::Conn;
+use super::incoming::{LinkError, Reply};
+use super::notification::{notify_varbinds, Notification};
+use super::objects::ObjectSource;
+use super::queue::NotifyQueue;
+use super::stats::SessionStats;
+use crate::agentx::clock::MasterClock;
 use crate::agentx::pdu::{AgentCaps, Body, CloseReason, ErrorStatus, Open, Register, Response};
-use crate::alarm::notify::Notification;
-use crate::mib::clock::MasterClock;
-use crate::mib::index::SharedIndex;
 
 /// RFC 2741 §6.2.3: "Subagents with no particular knowledge of priority
 /// should register with the default value of 127."
@@ -85,9 +87,13 @@ fn require_ok(what: &'static str, res: &Response) -> Result<(), LinkError> {
     }
 }
 
-/// Connects and performs Open, Register and AddAgentCaps.
-pub async fn establish(cfg: &SessionConfig, index: &SharedIndex) -> Result<Conn, LinkError> {
-    let mut conn = Conn::connect(&cfg.master, cfg.response_timeout, index).await?;
+/// Connects and performs Open, Register and AddAgentCaps; from then on the
+/// master's requests are answered from `objects`.
+pub async fn establish<S: ObjectSource>(
+    cfg: &SessionConfig,
+    objects: &Arc<S>,
+) -> Result<Conn, LinkError> {
+    let mut conn = Conn::connect(&cfg.master, cfg.response_timeout, &cfg.root, objects).await?;
     let open = Body::Open(Open {
         timeout: 0, // the master's default
         id: cfg.root.clone(),
@@ -245,9 +251,7 @@ async fn send_queued<S: Future>(
                     "AgentX: dropping notification {}: cannot encode it: {err}",
                     notification.trap_oid
                 );
-                sh.stats
-                    .notifications_rejected
-                    .fetch_add(1, Ordering::Relaxed);
+                sh.stats.count_rejected();
             }
             Err(e) => {
                 sh.queue.requeue_front(std::iter::once(notification));
@@ -273,7 +277,7 @@ fn acknowledge(in_flight: &mut VecDeque<InFlight>, reply: Reply, stats: &Session
         return;
     };
     if reply.res.error == ErrorStatus::NoError {
-        stats.notifications_sent.fetch_add(1, Ordering::Relaxed);
+        stats.count_sent();
     } else {
         // Retrying would fail the same way (§7.1.10: the varbinds are wrong).
         tracing::error!(
@@ -282,7 +286,7 @@ fn acknowledge(in_flight: &mut VecDeque<InFlight>, reply: Reply, stats: &Session
             reply.res.error,
             reply.res.index
         );
-        stats.notifications_rejected.fetch_add(1, Ordering::Relaxed);
+        stats.count_rejected();
     }
 }
 

@@ -4,18 +4,18 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use arc_swap::ArcSwap;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio::time::timeout;
 
+use super::objects::ObjectMap;
 use super::*;
 use crate::agentx::pdu::{
     Body, CloseReason, ErrorStatus, FrameDecoder, GetBulk, Pdu, Response, SearchRange, VarBind,
 };
-use crate::mib::index::{MibIndex, Region, Scalar, Table};
+use crate::agentx::transport::MasterAddr;
 use crate::value::Value;
 
 const ROOT: &str = "1.3.6.1.4.1.99";
@@ -30,24 +30,19 @@ fn r(suffix: &str) -> Oid {
 }
 
 /// ROOT.1.1.0 = 42, ROOT.2.1.{1,2}.{10,20} (Gauge32).
-fn shared_index() -> SharedIndex {
-    let table = Table::new(
-        r("2.1"),
-        vec![1, 2],
-        vec![[10], [20]],
-        Box::new(|row, col, _| Some(Value::Gauge32(row as u32 * 10 + col))),
-    );
-    let index = MibIndex::new(
-        oid(ROOT),
-        vec![
-            Region::Scalar(Scalar::new(
-                r("1.1"),
-                Box::new(|_| Some(Value::Integer(42))),
-            )),
-            Region::Table(table),
-        ],
-    );
-    Arc::new(ArcSwap::from_pointee(index))
+fn objects() -> Arc<ObjectMap> {
+    let column = |col: u32| {
+        [10, 20]
+            .into_iter()
+            .enumerate()
+            .map(move |(row, key)| (vec![key], Value::Gauge32(row as u32 * 10 + col)))
+    };
+    Arc::new(
+        ObjectMap::default()
+            .scalar(r("1.1"), Value::Integer(42))
+            .column(r("2.1.1"), column(1))
+            .column(r("2.1.2"), column(2)),
+    )
 }
 
 fn config(path: &std::path::Path) -> SessionConfig {
@@ -73,7 +68,7 @@ struct Running {
 fn start(cfg: SessionConfig) -> Running {
     let (notify, rx) = mpsc::channel(16);
     let (stop, stopped) = oneshot::channel::<()>();
-    let session = Session::new(cfg, shared_index(), rx);
+    let session = Session::new(cfg, objects(), rx);
     let stats = session.stats();
     let task = tokio::spawn(session.run(async move {
         let _ = stopped.await;
@@ -614,7 +609,7 @@ async fn rejects_an_unregistrable_root() {
     let (_tx, rx) = mpsc::channel(1);
     let mut cfg = config(std::path::Path::new("/nonexistent"));
     cfg.root = Oid::default();
-    let err = run_session(cfg, shared_index(), rx, std::future::pending::<()>())
+    let err = run_session(cfg, objects(), rx, std::future::pending::<()>())
         .await
         .unwrap_err();
     assert!(matches!(err, SessionError::BadRoot(_)));
@@ -627,7 +622,7 @@ async fn rejects_an_unregistrable_root() {
 async fn requests_are_answered_while_the_runtime_is_blocked() {
     let master = Master::new();
     let (_notify, rx) = mpsc::channel(1);
-    let session = Session::new(config(&master.path), shared_index(), rx);
+    let session = Session::new(config(&master.path), objects(), rx);
     let stats = session.stats();
     let (block, blocked) = oneshot::channel::<()>();
     let (is_blocked, wait_blocked) = oneshot::channel::<()>();

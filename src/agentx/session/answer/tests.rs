@@ -1,7 +1,5 @@
 use super::*;
-use crate::mib::clock::MasterClock;
-use crate::mib::index::{Region, Scalar, Table};
-use crate::oid::Oid;
+use crate::agentx::session::objects::ObjectMap;
 
 const ROOT: &str = "1.3.6.1.4.1.99";
 const SESSION: u32 = 7;
@@ -15,8 +13,16 @@ fn r(suffix: &str) -> Oid {
     oid(&format!("{ROOT}.{suffix}"))
 }
 
-fn ctx() -> RenderCtx {
-    RenderCtx::now(MasterClock::local())
+fn root() -> Oid {
+    oid(ROOT)
+}
+
+/// Rows keyed 5 and 7, in that order.
+fn column(col: u32) -> impl Iterator<Item = (Vec<u32>, Value)> {
+    [5, 7]
+        .into_iter()
+        .enumerate()
+        .map(move |(row, key)| (vec![key], Value::Gauge32(row as u32 * 100 + col)))
 }
 
 /// Objects, in walk order:
@@ -24,28 +30,13 @@ fn ctx() -> RenderCtx {
 ///   ROOT.3.1.2.5, ROOT.3.1.2.7, ROOT.3.1.3.5, ROOT.3.1.3.7 (Gauge32 row*100+col),
 /// plus a stray scalar outside ROOT (1.3.6.1.4.1.100.1.0) that must never be
 /// served.
-fn index() -> MibIndex {
-    let table = Table::new(
-        r("3.1"),
-        vec![2, 3],
-        vec![[5], [7]],
-        Box::new(|row, col, _| Some(Value::Gauge32(row as u32 * 100 + col))),
-    );
-    MibIndex::new(
-        oid(ROOT),
-        vec![
-            Region::Scalar(Scalar::new(r("1.1"), Box::new(|_| Some(Value::Integer(1))))),
-            Region::Scalar(Scalar::new(
-                r("1.2"),
-                Box::new(|_| Some(Value::text("two"))),
-            )),
-            Region::Table(table),
-            Region::Scalar(Scalar::new(
-                oid("1.3.6.1.4.1.100.1"),
-                Box::new(|_| Some(Value::Null)),
-            )),
-        ],
-    )
+fn index() -> ObjectMap {
+    ObjectMap::default()
+        .scalar(r("1.1"), Value::Integer(1))
+        .scalar(r("1.2"), Value::text("two"))
+        .column(r("3.1.2"), column(2))
+        .column(r("3.1.3"), column(3))
+        .scalar(oid("1.3.6.1.4.1.100.1"), Value::Null)
 }
 
 fn request(body: Body) -> Pdu {
@@ -66,7 +57,7 @@ fn range(start: Oid, include: bool, end: Option<Oid>) -> SearchRange {
 }
 
 fn ask(body: Body) -> Response {
-    let reply = answer(&request(body), SESSION, &index(), &ctx()).expect("a reply");
+    let reply = answer(&request(body), SESSION, &root(), &index()).expect("a reply");
     assert_eq!(
         (reply.session_id, reply.transaction_id, reply.packet_id),
         (SESSION, 11, 13),
@@ -287,20 +278,17 @@ fn get_bulk_edge_counts() {
 #[test]
 fn get_bulk_stays_within_its_size_budget() {
     let rows: Vec<[u32; 1]> = (0..20_000).map(|i| [i]).collect();
-    let table = Table::new(
-        r("3.1"),
-        vec![2],
-        rows,
-        Box::new(|_, _, _| Some(Value::Counter64(1))),
+    let big = ObjectMap::default().column(
+        r("3.1.2"),
+        rows.into_iter().map(|[i]| (vec![i], Value::Counter64(1))),
     );
-    let big = MibIndex::new(oid(ROOT), vec![Region::Table(table)]);
     let req = request(Body::GetBulk(GetBulk {
         context: None,
         non_repeaters: 0,
         max_repetitions: u16::MAX,
         ranges: vec![range(oid(ROOT), false, None)],
     }));
-    let reply = answer(&req, SESSION, &big, &ctx()).unwrap();
+    let reply = answer(&req, SESSION, &root(), &big).unwrap();
     let Body::Response(res) = &reply.body else {
         panic!()
     };
@@ -329,7 +317,7 @@ fn sets_are_refused_as_not_writable() {
     assert_eq!(res.error, ErrorStatus::NoError);
     assert_eq!(ask(Body::CommitSet).error, ErrorStatus::NoError);
     assert_eq!(ask(Body::UndoSet).error, ErrorStatus::NoError);
-    assert!(answer(&request(Body::CleanupSet), SESSION, &index(), &ctx()).is_none());
+    assert!(answer(&request(Body::CleanupSet), SESSION, &root(), &index()).is_none());
 }
 
 #[test]
@@ -339,7 +327,7 @@ fn wrong_session_gets_not_open() {
         ranges: vec![range(r("1.1.0"), false, None)],
     });
     req.session_id = SESSION + 1;
-    let reply = answer(&req, SESSION, &index(), &ctx()).unwrap();
+    let reply = answer(&req, SESSION, &root(), &index()).unwrap();
     assert_eq!(reply.session_id, SESSION + 1);
     let Body::Response(res) = reply.body else {
         panic!()
@@ -374,11 +362,11 @@ fn pings_are_answered_and_responses_closes_are_not() {
         index: 0,
         varbinds: vec![],
     });
-    assert!(answer(&request(res), SESSION, &index(), &ctx()).is_none());
+    assert!(answer(&request(res), SESSION, &root(), &index()).is_none());
     let close = Body::Close {
         reason: crate::agentx::pdu::CloseReason::Shutdown,
     };
-    assert!(answer(&request(close), SESSION, &index(), &ctx()).is_none());
+    assert!(answer(&request(close), SESSION, &root(), &index()).is_none());
     let notify = Body::Notify {
         context: None,
         varbinds: vec![],
@@ -415,16 +403,13 @@ mod properties {
     use super::*;
 
     /// A table under ROOT.3.1 with column 2 and the given row keys.
-    fn table_index(keys: &std::collections::BTreeSet<Vec<u32>>) -> MibIndex {
-        // Row indexes of one table all have the same width (here 2).
-        let rows: Vec<[u32; 2]> = keys.iter().map(|k| [k[0], k[1]]).collect();
-        let table = Table::new(
-            r("3.1"),
-            vec![2],
-            rows,
-            Box::new(|row, _, _| Some(Value::Gauge32(row as u32))),
-        );
-        MibIndex::new(oid(ROOT), vec![Region::Table(table)])
+    fn table_index(keys: &std::collections::BTreeSet<Vec<u32>>) -> ObjectMap {
+        ObjectMap::default().column(
+            r("3.1.2"),
+            keys.iter()
+                .enumerate()
+                .map(|(row, k)| (k.clone(), Value::Gauge32(row as u32))),
+        )
     }
 
     /// Every object, by brute force.
@@ -450,7 +435,7 @@ mod properties {
             let start = r("3.1.2").child(&start);
             let end = end.map(|e| r("3.1.2").child(&e)).unwrap_or_default();
             let sr = SearchRange { start: start.clone(), include, end: end.clone() };
-            let got = get_next(&index, &sr, &ctx());
+            let got = get_next(&index, &root(), &sr);
             let want = all_names(&keys)
                 .into_iter()
                 .find(|n| (*n > start || (include && *n == start)) && (end.is_empty() || *n < end));
@@ -475,11 +460,11 @@ mod properties {
                 max_repetitions,
                 ranges: vec![SearchRange { start: start.clone(), include: false, end: Oid::default() }],
             };
-            let got = get_bulk(&index, &bulk, &ctx());
+            let got = get_bulk(&index, &root(), &bulk);
             let mut want = Vec::new();
             let mut cursor = start;
             for _ in 0..max_repetitions {
-                let vb = get_next(&index, &SearchRange { start: cursor.clone(), include: false, end: Oid::default() }, &ctx());
+                let vb = get_next(&index, &root(), &SearchRange { start: cursor.clone(), include: false, end: Oid::default() });
                 let ended = vb.value == Value::EndOfMibView;
                 cursor = vb.name.clone();
                 want.push(vb);
