@@ -484,8 +484,8 @@ mod tests {
     use std::time::{Instant, SystemTime};
 
     use super::*;
+    use crate::agentx::clock::MasterClock;
     use crate::classify::testutil::{sa, vti_tunnel, xfrm_tunnel};
-    use crate::mib::clock::MasterClock;
     use crate::model::{AlgorithmNames, Availability, Categories, Diagnosis, SaSummary};
 
     fn row(t: crate::model::Tunnel) -> TunnelRow {

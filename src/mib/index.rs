@@ -12,7 +12,7 @@ use std::time::{Instant, SystemTime};
 
 use arc_swap::ArcSwap;
 
-use super::clock::MasterClock;
+use crate::agentx::clock::MasterClock;
 use crate::oid::Oid;
 use crate::value::Value;
 
