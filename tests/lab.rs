@@ -1,7 +1,7 @@
 //! Real-kernel lab: boots the Debian 6.1 and 6.12 cloud kernels under QEMU side by side
 //! (one QEMU process per kernel, each driven from its own thread), ONCE each, running
 //! `tests/lab/scenarios/all.sh`, which runs the lab's parts in order from a clean slate:
-//! tunnels, collect, agent, faults, alarms (a part without a script is skipped and says
+//! tunnels, collect, agent, faults, alarms, ike (a part without a script is skipped and says
 //! so). Each part writes sections `<part>.*`; its host-side check is
 //! `tests/lab/checks/<part>.rs`. Every check runs for every kernel; all problems are
 //! printed, and any fails the test. See `tests/lab/README.md`.
@@ -28,6 +28,8 @@ mod collect;
 mod common;
 #[path = "lab/checks/faults.rs"]
 mod faults;
+#[path = "lab/checks/ike.rs"]
+mod ike;
 #[path = "lab/checks/tunnels.rs"]
 mod tunnels;
 
@@ -56,6 +58,7 @@ const CHECKS: &[(&str, Check)] = &[
     ("agent", agent::check),
     ("faults", faults::check),
     ("alarms", alarms::check),
+    ("ike", ike::check),
 ];
 
 const INSTALL: &str = "tests/lab/install-deps.sh (apt-get install -y qemu-system-x86 \
