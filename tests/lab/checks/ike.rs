@@ -17,7 +17,8 @@
 //! - dpd: after the right's charon is killed, the left logs DPD requests, "giving up
 //!   after 2 retransmits" for both IKE SAs, no IKE SA is left, the hook set both links
 //!   down.
-//! - restart: the left's charon logs SIGTERM and starts again; both SAs re-established
+//! - restart: the left's charon logs SIGTERM (its down hooks leave both links down)
+//!   and starts again; both SAs re-established
 //!   with SPIs other than before the restart; the hook ran down then up for both; links
 //!   UP; pings pass.
 //! - psk / proposal / unreachable: initiating peer-vyos fails (swanctl rc ≠ 0) with
@@ -27,9 +28,11 @@
 //!   peer-mark's child stays INSTALLED and classic1 UP (no collateral damage).
 //! - No section except `ike.secrets` contains one of the lab's PSKs, and no charon or
 //!   hook log file does (`ike.psk_leak`).
-//! - `ike.<step>.ike_dump` (the agent's VICI view, `examples/ike_dump`): checked only
-//!   when the guest had the binary, i.e. when the sections exist: JSON, names both
-//!   connections, and in the failure steps carries a reason matching the fault.
+//! - `ike.<step>.ike_dump` (the agent's VICI view, `examples/ike_dump --watch` running
+//!   through the step): checked only when the guest had the binary, i.e. when the
+//!   sections exist (see `ike_dump` below): live SAs and SPIs as swanctl lists them, and
+//!   the step's last failure reason (deletedByPeer, dpdTimeout, authFailed,
+//!   noProposalChosen, peerUnreachable; none after baseline and rekey).
 
 use std::collections::BTreeMap;
 
@@ -237,12 +240,13 @@ fn hook_calls(secs: &Sections, section: &str, errs: &mut Vec<String>) -> Vec<(St
     s.body
         .lines()
         .filter_map(|l| {
-            // "<uptime> <verb> <child> <ifname> rc=<rc>"
+            // "<uptime> <verb> <child> <ifname>", or "<uptime> FAILED ip link set …"
             let w: Vec<&str> = l.split_whitespace().collect();
-            if w.get(4) != Some(&"rc=0") {
+            if w.len() != 4 || w[1] == "FAILED" {
                 errs.push(format!("{section}: hook call failed or malformed: {l}"));
+                return None;
             }
-            Some((w.get(1)?.to_string(), w.get(3)?.to_string()))
+            Some((w[1].to_string(), w[3].to_string()))
         })
         .collect()
 }
@@ -443,6 +447,7 @@ fn dpd(secs: &Sections, errs: &mut Vec<String>) {
             "ike.dpd.right_load",
             "ike.dpd.reinitiate.peer-mark-tunnel",
             "ike.dpd.reinitiate.peer-vyos-vti",
+            "ike.dpd.wait_up",
         ],
         errs,
     );
@@ -460,8 +465,14 @@ fn restart(secs: &Sections, errs: &mut Vec<String>) {
         ],
         errs,
     );
-    // bg_stop's status: charon exits 0 on SIGTERM.
+    // bg_stop's status: charon exits 0 on SIGTERM, running the down hooks first.
     secs.require_ok(&["ike.restart.stop"], errs);
+    expect_links(
+        secs,
+        "ike.restart.stopped_links",
+        &[("classic1", false), ("vti1", false)],
+        errs,
+    );
     expect_in(
         secs,
         "ike.restart.log",
@@ -519,6 +530,9 @@ fn failed_initiation(
     hook: &[(&str, &str)],
     errs: &mut Vec<String>,
 ) {
+    if step == "psk" {
+        secs.require_ok(&["ike.psk.terminate", "ike.psk.wait_down"], errs);
+    }
     let init = format!("ike.{step}.initiate");
     if let Some(s) = secs.need(&init, errs) {
         if s.rc == 0 {
@@ -575,52 +589,144 @@ fn no_psk(secs: &Sections, errs: &mut Vec<String>) {
     }
 }
 
-/// Every string value in a JSON document, lower-cased.
-fn strings(v: &Value, out: &mut Vec<String>) {
-    match v {
-        Value::String(s) => out.push(s.to_lowercase()),
-        Value::Array(a) => a.iter().for_each(|x| strings(x, out)),
-        Value::Object(o) => o.iter().for_each(|(k, x)| {
-            out.push(k.to_lowercase());
-            strings(x, out)
-        }),
-        _ => {}
-    }
+/// The last JSON document of a body (ike_dump may print one per poll).
+fn last_json(body: &str) -> Option<Value> {
+    let starts = std::iter::once(0).chain(body.match_indices("\n{").map(|(i, _)| i + 1));
+    let starts: Vec<usize> = starts.collect();
+    starts
+        .iter()
+        .rev()
+        .find_map(|&i| serde_json::from_str(&body[i..]).ok())
+        .or_else(|| json_in(body))
 }
 
-/// The agent's VICI view, where the guest had ike_dump: per step, JSON naming both
-/// connections, and for a fault some string naming its reason.
+/// What ike_dump's view must show after each step: the connections whose IKE SA (with
+/// its child) must be live, and the last failure reason expected per connection (None:
+/// no failure may have been recorded during the step — a rekey is no failure).
+type DumpExpectation = (
+    &'static str,
+    &'static [&'static str],
+    &'static [(&'static str, Option<&'static str>)],
+);
+const DUMP_STEPS: [DumpExpectation; 8] = [
+    (
+        "baseline",
+        &["peer-mark", "peer-vyos"],
+        &[("peer-mark", None), ("peer-vyos", None)],
+    ),
+    (
+        "rekey",
+        &["peer-mark", "peer-vyos"],
+        &[("peer-mark", None), ("peer-vyos", None)],
+    ),
+    (
+        "peer_delete",
+        &["peer-mark"],
+        &[("peer-mark", None), ("peer-vyos", Some("deletedByPeer"))],
+    ),
+    (
+        "dpd",
+        &[],
+        &[
+            ("peer-mark", Some("dpdTimeout")),
+            ("peer-vyos", Some("dpdTimeout")),
+        ],
+    ),
+    ("restart", &["peer-mark", "peer-vyos"], &[]),
+    (
+        "psk",
+        &["peer-mark"],
+        &[("peer-mark", None), ("peer-vyos", Some("authFailed"))],
+    ),
+    (
+        "proposal",
+        &["peer-mark"],
+        &[("peer-mark", None), ("peer-vyos", Some("noProposalChosen"))],
+    ),
+    (
+        "unreachable",
+        &["peer-mark"],
+        &[("peer-mark", None), ("peer-vyos", Some("peerUnreachable"))],
+    ),
+];
+
+/// The agent's VICI view (`examples/ike_dump --watch`, run through each step), checked
+/// only where the guest had the binary (the sections exist): charon available, both
+/// connections configured, the live IKE SAs and CHILD_SAs those swanctl lists (same
+/// SPIs, mark 11 / if_id 2), and the last failure reason the step should have left.
 fn ike_dump(secs: &Sections, errs: &mut Vec<String>) {
-    let steps: [(&str, &[&str]); 8] = [
-        ("baseline", &[]),
-        ("rekey", &[]),
-        ("peer_delete", &["deleted", "peer"]),
-        ("dpd", &["dpd"]),
-        ("restart", &[]),
-        ("psk", &["auth"]),
-        ("proposal", &["proposal"]),
-        ("unreachable", &["unreachable", "retransmit", "timeout"]),
-    ];
-    for (step, reasons) in steps {
+    for (step, live, reasons) in DUMP_STEPS {
         let name = format!("ike.{step}.ike_dump");
         let Some(s) = secs.get(&name) else { continue };
-        let Some(json) = (s.rc == 0).then(|| json_in(&s.body)).flatten() else {
+        let Some(json) = (s.rc == 0).then(|| last_json(&s.body)).flatten() else {
             errs.push(format!("{name}: rc {} or not JSON:\n{}", s.rc, s.body));
             continue;
         };
-        let mut all = Vec::new();
-        strings(&json, &mut all);
-        for conn in ["peer-mark", "peer-vyos"] {
-            if !all.iter().any(|s| s == conn) {
-                errs.push(format!("{name}: connection {conn} not listed:\n{}", s.body));
+        let mut problems = Vec::new();
+        if json["available"] != true {
+            problems.push(format!("charon not available: {}", json["unavailable"]));
+        }
+        let conns = json["connections"].as_array().cloned().unwrap_or_default();
+        let conn = |n: &str| conns.iter().find(|c| c["name"] == n).cloned();
+        for c in ["peer-mark", "peer-vyos"] {
+            if conn(c).is_none() {
+                problems.push(format!("connection {c} not listed"));
             }
         }
-        if !reasons.is_empty() && !all.iter().any(|s| reasons.iter().any(|r| s.contains(r))) {
-            errs.push(format!(
-                "{name}: no value naming the reason ({reasons:?}):\n{}",
-                s.body
-            ));
+        for (c, want) in reasons {
+            let got = conn(c)
+                .map(|c| c["last_failure"]["reason"].clone())
+                .unwrap_or_default();
+            match want {
+                None if !got.is_null() => problems.push(format!("{c}: unexpected failure {got}")),
+                Some(w) if got != *w => {
+                    problems.push(format!("{c}: last failure {got}, expected {w}"))
+                }
+                _ => {}
+            }
         }
+        let sas = json["ike_sas"].as_array().cloned().unwrap_or_default();
+        let listed = sas_of(secs, step, &mut Vec::new());
+        let live_names: Vec<&str> = sas.iter().filter_map(|sa| sa["name"].as_str()).collect();
+        for ike in ["peer-mark", "peer-vyos"] {
+            let want_live = live.contains(&ike);
+            if live_names.contains(&ike) != want_live {
+                problems.push(format!(
+                    "IKE SA {ike} live: {}, expected {want_live}",
+                    !want_live
+                ));
+            }
+        }
+        for (ike, child_name, _) in MATCHES.iter().filter(|(i, ..)| live.contains(i)) {
+            let Some(sa) = sas.iter().find(|sa| sa["name"] == *ike) else {
+                continue;
+            };
+            if sa["state"] != "ESTABLISHED" {
+                problems.push(format!("IKE SA {ike} state {}", sa["state"]));
+            }
+            let children = sa["children"].as_array().cloned().unwrap_or_default();
+            let Some(ch) = children.iter().find(|c| c["name"] == *child_name) else {
+                problems.push(format!("CHILD_SA {child_name} missing"));
+                continue;
+            };
+            let binding_ok = if *ike == "peer-mark" {
+                ch["mark_in"]["value"] == 11 && ch["mark_out"]["value"] == 11
+            } else {
+                ch["if_id_in"] == 2 && ch["if_id_out"] == 2
+            };
+            if ch["state"] != "INSTALLED" || !binding_ok {
+                problems.push(format!("CHILD_SA {child_name} state/binding wrong: {ch}"));
+            }
+            if let Some(sw) = child(&listed, ike, child_name).first() {
+                if ch["spi_in"] != sw.spi_in.as_str() || ch["spi_out"] != sw.spi_out.as_str() {
+                    problems.push(format!(
+                        "CHILD_SA {child_name} SPIs {}/{} but swanctl lists {}/{}",
+                        ch["spi_in"], ch["spi_out"], sw.spi_in, sw.spi_out
+                    ));
+                }
+            }
+        }
+        errs.extend(problems.into_iter().map(|p| format!("{name}: {p}")));
     }
 }
 

@@ -52,8 +52,9 @@
 # In psk, proposal and unreachable, peer-mark stays up (checked: no collateral damage).
 #
 # Per step: ike.<step>.list_sas, .list_conns, .log (left charon's log lines since the step
-# began), .links (`ip -j link show` of the left), .updown (hook calls since the step
-# began), .ike_dump (only if /usr/local/bin/ike_dump exists), plus the step's own
+# began), .links (`ip -d -j link show` of the left), .updown (hook calls since the step
+# began), .ike_dump and .ike_dump_log (only if /usr/local/bin/ike_dump exists: its JSON
+# after watching the whole step, and its stderr), plus the step's own
 # sections (.initiate.*, .ping.*, .rekey.*, .terminate, .kill, ...). Setup sections:
 # ike.versions, ike.secrets (the lab-only PSKs: the check asserts no other section, so
 # no log excerpt, swanctl output or ike_dump JSON, contains them), ike.start.<side>,
@@ -63,6 +64,8 @@
 . /lab/lib.sh
 
 IKE=/tmp/ike
+# The agent's VICI client (examples/ike_dump.rs), when the test put it in the guest.
+IKE_DUMP=/usr/local/bin/ike_dump
 PSK_MARK=lab-psk-mark-0f3a
 PSK_VYOS=lab-psk-vyos-7c21
 PSK_WRONG=lab-psk-wrong-55e9
@@ -196,13 +199,15 @@ CONF
 write_hook() {
     cat >"$IKE/vti-up-down" <<'HOOK'
 #!/bin/sh
-case $PLUTO_VERB in
-    up-client|up-client-v6|up-host|up-host-v6) /usr/sbin/ip link set "$1" up; rc=$? ;;
-    down-client|down-client-v6|down-host|down-host-v6) /usr/sbin/ip link set "$1" down; rc=$? ;;
-    *) rc=skipped ;;
-esac
+# Logged before acting, so once the link has changed its call is in the log.
 read -r up _ </proc/uptime
-echo "$up $PLUTO_VERB $PLUTO_CONNECTION $1 rc=$rc" >>/tmp/ike/updown.log
+echo "$up $PLUTO_VERB $PLUTO_CONNECTION $1" >>/tmp/ike/updown.log
+case $PLUTO_VERB in
+    up-client|up-client-v6|up-host|up-host-v6) state=up ;;
+    down-client|down-client-v6|down-host|down-host-v6) state=down ;;
+    *) exit 0 ;;
+esac
+/usr/sbin/ip link set "$1" "$state" || echo "$up FAILED ip link set $1 $state" >>/tmp/ike/updown.log
 HOOK
     chmod 755 "$IKE/vti-up-down"
 }
@@ -269,12 +274,21 @@ rekeyed() { [ -n "$(child_spi_in "$1")" ] && [ "$(child_spi_in "$1")" != "$2" ];
 # only_one CHILD — exactly one CHILD_SA of that name (the rekeyed one has gone).
 only_one() { [ "$(sw left --list-sas | grep -c "^  $1: ")" = 1 ]; }
 
-# step NAME — a new step: its log and hook excerpts start here.
+# step NAME WATCH_SECS — a new step: its log and hook excerpts start here, and (if the
+# guest has ike_dump) the agent's VICI client starts watching the left charon for
+# WATCH_SECS, so what happens during the step reaches its event stream; evidence waits
+# for it and keeps its JSON.
 step() {
     STEP=$1
     LOG_FROM=$(($(wc -l <"$IKE/left/charon.log") + 1))
     HOOK_FROM=$(($(wc -l <"$IKE/updown.log") + 1))
     log "--- ike step $STEP"
+    DUMP_PID=''
+    if [ -x "$IKE_DUMP" ]; then
+        "$IKE_DUMP" --socket unix:/run/left/charon.vici --watch "$2" \
+            >"$IKE/ike_dump.$STEP.json" 2>"$IKE/ike_dump.$STEP.log" &
+        DUMP_PID=$!
+    fi
 }
 
 # evidence — the standard sections of the current step.
@@ -284,8 +298,10 @@ evidence() {
     section "ike.$STEP.log" sed -n "$LOG_FROM,\$p" "$IKE/left/charon.log"
     section "ike.$STEP.updown" sed -n "$HOOK_FROM,\$p" "$IKE/updown.log"
     section "ike.$STEP.links" ip -n left -d -j link show
-    if [ -x /usr/local/bin/ike_dump ]; then
-        section "ike.$STEP.ike_dump" /usr/local/bin/ike_dump --socket unix:/run/left/charon.vici
+    if [ -n "$DUMP_PID" ]; then
+        wait "$DUMP_PID"
+        section "ike.$STEP.ike_dump" sh -c "cat $IKE/ike_dump.$STEP.json; exit $?"
+        section "ike.$STEP.ike_dump_log" cat "$IKE/ike_dump.$STEP.log"
     fi
 }
 
@@ -353,14 +369,16 @@ ike_main() {
         section "ike.load.$s" load $s || return 1
     done
 
-    step baseline
+    step baseline 8
     section ike.baseline.initiate.peer-mark-tunnel initiate peer-mark-tunnel || failed=1
     section ike.baseline.initiate.peer-vyos-vti initiate peer-vyos-vti || failed=1
-    section ike.baseline.wait wait_until 10 link_is up vti1
+    section_begin ike.baseline.wait
+    { wait_until 10 link_is up classic1 && wait_until 10 link_is up vti1; } >&3 2>&1
+    section_end $?
     pings
     evidence
 
-    step rekey
+    step rekey 10
     spi_mark=$(child_spi_in peer-mark-tunnel)
     spi_vyos=$(child_spi_in peer-vyos-vti)
     section ike.rekey.before echo "peer-mark-tunnel in $spi_mark; peer-vyos-vti in $spi_vyos"
@@ -377,7 +395,7 @@ ike_main() {
     pings
     evidence
 
-    step peer_delete
+    step peer_delete 6
     section ike.peer_delete.terminate sw right --terminate --child peer-vyos-vti --timeout 10
     section_begin ike.peer_delete.wait
     { wait_until 10 child_gone peer-vyos-vti && wait_until 10 link_is down vti1; } >&3 2>&1
@@ -389,7 +407,7 @@ ike_main() {
     section ike.peer_delete.updown_after sed -n "$HOOK_FROM,\$p" "$IKE/updown.log"
     section ike.peer_delete.ping.vti1 ping_from left 203.0.113.2 3 || failed=1
 
-    step dpd
+    step dpd 25
     section_begin ike.dpd.kill
     pid=$(cat /run/charon-right.pid)
     kill -9 "$pid" >&3 2>&1
@@ -411,8 +429,11 @@ ike_main() {
     section ike.dpd.right_load load right || return 1
     section ike.dpd.reinitiate.peer-mark-tunnel initiate peer-mark-tunnel || failed=1
     section ike.dpd.reinitiate.peer-vyos-vti initiate peer-vyos-vti || failed=1
+    section_begin ike.dpd.wait_up
+    { wait_until 10 link_is up classic1 && wait_until 10 link_is up vti1; } >&3 2>&1
+    section_end $?
 
-    step restart
+    step restart 15
     section ike.restart.before sw left --list-sas
     section ike.restart.stop bg_stop charon-left
     section ike.restart.stopped_links ip -n left -d -j link show
@@ -420,12 +441,15 @@ ike_main() {
     section ike.restart.load load left || return 1
     section ike.restart.initiate.peer-mark-tunnel initiate peer-mark-tunnel || failed=1
     section ike.restart.initiate.peer-vyos-vti initiate peer-vyos-vti || failed=1
-    section ike.restart.wait wait_until 10 link_is up vti1
+    section_begin ike.restart.wait
+    { wait_until 10 link_is up classic1 && wait_until 10 link_is up vti1; } >&3 2>&1
+    section_end $?
     pings
     evidence
 
-    step psk
+    step psk 6
     section ike.psk.terminate sw left --terminate --ike peer-vyos --timeout 10
+    section ike.psk.wait_down wait_until 10 link_is down vti1
     write_swanctl_conf right "$PSK_WRONG" "$PROPOSAL"
     section ike.psk.right_load load right
     section ike.psk.initiate initiate peer-vyos-vti
@@ -433,7 +457,7 @@ ike_main() {
     write_swanctl_conf right "$PSK_VYOS" "$PROPOSAL"
     section ike.psk.right_restore load right || failed=1
 
-    step proposal
+    step proposal 5
     write_swanctl_conf right "$PSK_VYOS" "$PROPOSAL_OTHER"
     section ike.proposal.right_load load right
     section ike.proposal.initiate initiate peer-vyos-vti
@@ -441,7 +465,7 @@ ike_main() {
     write_swanctl_conf right "$PSK_VYOS" "$PROPOSAL"
     section ike.proposal.right_restore load right || failed=1
 
-    step unreachable
+    step unreachable 12
     section ike.unreachable.route_del ip -n left route del 192.0.2.4/32 dev ul
     section ike.unreachable.initiate initiate peer-vyos-vti
     evidence
