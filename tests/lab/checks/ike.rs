@@ -600,71 +600,89 @@ fn last_json(body: &str) -> Option<Value> {
         .or_else(|| json_in(body))
 }
 
-/// What ike_dump's view must show after each step: the connections whose IKE SA (with
-/// its child) must be live, and the last failure reason expected per connection (None:
-/// no failure may have been recorded during the step — a rekey is no failure).
-type DumpExpectation = (
-    &'static str,
-    &'static [&'static str],
-    &'static [(&'static str, Option<&'static str>)],
-);
-const DUMP_STEPS: [DumpExpectation; 8] = [
-    (
-        "baseline",
-        &["peer-mark", "peer-vyos"],
-        &[("peer-mark", None), ("peer-vyos", None)],
-    ),
-    (
-        "rekey",
-        &["peer-mark", "peer-vyos"],
-        &[("peer-mark", None), ("peer-vyos", None)],
-    ),
-    (
-        "peer_delete",
-        &["peer-mark"],
-        &[("peer-mark", None), ("peer-vyos", Some("deletedByPeer"))],
-    ),
-    (
-        "dpd",
-        &[],
-        &[
+/// What ike_dump's view must show after a step: the live IKE SAs (with their CHILD_SA
+/// installed, or without any child), and the last failure reason expected per
+/// connection (None: no failure may have been recorded during the step — a rekey is no
+/// failure; a connection not named: not checked).
+struct DumpStep {
+    step: &'static str,
+    live: &'static [(&'static str, bool)],
+    reasons: &'static [(&'static str, Option<&'static str>)],
+}
+const BOTH_UP: &[(&str, bool)] = &[("peer-mark", true), ("peer-vyos", true)];
+const NO_FAILURE: &[(&str, Option<&str>)] = &[("peer-mark", None), ("peer-vyos", None)];
+const DUMP_STEPS: [DumpStep; 8] = [
+    DumpStep {
+        step: "baseline",
+        live: BOTH_UP,
+        reasons: NO_FAILURE,
+    },
+    DumpStep {
+        step: "rekey",
+        live: BOTH_UP,
+        reasons: NO_FAILURE,
+    },
+    DumpStep {
+        step: "peer_delete",
+        live: &[("peer-mark", true), ("peer-vyos", false)],
+        reasons: &[("peer-mark", None), ("peer-vyos", Some("deletedByPeer"))],
+    },
+    DumpStep {
+        step: "dpd",
+        live: &[],
+        reasons: &[
             ("peer-mark", Some("dpdTimeout")),
             ("peer-vyos", Some("dpdTimeout")),
         ],
-    ),
-    ("restart", &["peer-mark", "peer-vyos"], &[]),
-    (
-        "psk",
-        &["peer-mark"],
-        &[("peer-mark", None), ("peer-vyos", Some("authFailed"))],
-    ),
-    (
-        "proposal",
-        &["peer-mark"],
-        &[("peer-mark", None), ("peer-vyos", Some("noProposalChosen"))],
-    ),
-    (
-        "unreachable",
-        &["peer-mark"],
-        &[("peer-mark", None), ("peer-vyos", Some("peerUnreachable"))],
-    ),
+    },
+    DumpStep {
+        step: "restart",
+        live: BOTH_UP,
+        reasons: &[],
+    },
+    DumpStep {
+        step: "psk",
+        live: &[("peer-mark", true)],
+        reasons: &[("peer-mark", None), ("peer-vyos", Some("authFailed"))],
+    },
+    DumpStep {
+        step: "proposal",
+        live: &[("peer-mark", true)],
+        reasons: &[("peer-mark", None), ("peer-vyos", Some("noProposalChosen"))],
+    },
+    DumpStep {
+        step: "unreachable",
+        live: &[("peer-mark", true)],
+        reasons: &[("peer-mark", None), ("peer-vyos", Some("peerUnreachable"))],
+    },
 ];
 
 /// The agent's VICI view (`examples/ike_dump --watch`, run through each step), checked
 /// only where the guest had the binary (the sections exist): charon available, both
-/// connections configured, the live IKE SAs and CHILD_SAs those swanctl lists (same
+/// connections configured, the live IKE SAs and CHILD_SAs as swanctl lists them (same
 /// SPIs, mark 11 / if_id 2), and the last failure reason the step should have left.
 fn ike_dump(secs: &Sections, errs: &mut Vec<String>) {
-    for (step, live, reasons) in DUMP_STEPS {
+    for DumpStep {
+        step,
+        live,
+        reasons,
+    } in DUMP_STEPS
+    {
         let name = format!("ike.{step}.ike_dump");
         let Some(s) = secs.get(&name) else { continue };
-        let Some(json) = (s.rc == 0).then(|| last_json(&s.body)).flatten() else {
-            errs.push(format!("{name}: rc {} or not JSON:\n{}", s.rc, s.body));
+        let Some(json) = last_json(&s.body) else {
+            errs.push(format!("{name}: not JSON (rc {}):\n{}", s.rc, s.body));
             continue;
         };
         let mut problems = Vec::new();
+        if s.rc != 0 {
+            problems.push(format!("ike_dump exited {}", s.rc));
+        }
         if json["available"] != true {
-            problems.push(format!("charon not available: {}", json["unavailable"]));
+            problems.push(format!(
+                "charon not available in the last sample: {}",
+                json["unavailable"]
+            ));
         }
         let conns = json["connections"].as_array().cloned().unwrap_or_default();
         let conn = |n: &str| conns.iter().find(|c| c["name"] == n).cloned();
@@ -687,29 +705,62 @@ fn ike_dump(secs: &Sections, errs: &mut Vec<String>) {
         }
         let sas = json["ike_sas"].as_array().cloned().unwrap_or_default();
         let listed = sas_of(secs, step, &mut Vec::new());
-        let live_names: Vec<&str> = sas.iter().filter_map(|sa| sa["name"].as_str()).collect();
-        for ike in ["peer-mark", "peer-vyos"] {
-            let want_live = live.contains(&ike);
-            if live_names.contains(&ike) != want_live {
-                problems.push(format!(
-                    "IKE SA {ike} live: {}, expected {want_live}",
-                    !want_live
-                ));
-            }
-        }
-        for (ike, child_name, _) in MATCHES.iter().filter(|(i, ..)| live.contains(i)) {
-            let Some(sa) = sas.iter().find(|sa| sa["name"] == *ike) else {
-                continue;
+        for (ike, child_name, _) in MATCHES {
+            let want = live.iter().find(|(i, _)| *i == ike).map(|(_, c)| *c);
+            let sa = sas.iter().find(|sa| sa["name"] == ike);
+            let (sa, with_child) = match (sa, want) {
+                (None, None) => continue,
+                (Some(_), None) => {
+                    problems.push(format!("IKE SA {ike} listed, expected none"));
+                    continue;
+                }
+                (None, Some(_)) => {
+                    problems.push(format!("IKE SA {ike} not listed"));
+                    continue;
+                }
+                (Some(sa), Some(with_child)) => (sa, with_child),
             };
             if sa["state"] != "ESTABLISHED" {
                 problems.push(format!("IKE SA {ike} state {}", sa["state"]));
             }
-            let children = sa["children"].as_array().cloned().unwrap_or_default();
-            let Some(ch) = children.iter().find(|c| c["name"] == *child_name) else {
-                problems.push(format!("CHILD_SA {child_name} missing"));
-                continue;
+            let children: Vec<Value> = sa["children"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|c| c["name"] == child_name)
+                .collect();
+            // Rows of this child swanctl did not list (e.g. a rekeyed one kept too long).
+            let swanctl_spis: Vec<String> = child(&listed, ike, child_name)
+                .iter()
+                .map(|c| c.spi_in.clone())
+                .collect();
+            for c in &children {
+                if !c["spi_in"]
+                    .as_str()
+                    .is_some_and(|spi| swanctl_spis.iter().any(|s| s == spi))
+                {
+                    problems.push(format!(
+                        "CHILD_SA {child_name} row that swanctl --list-sas does not show \
+                         (SPIs {}/{}, state {})",
+                        c["spi_in"], c["spi_out"], c["state"]
+                    ));
+                }
+            }
+            let installed = children.iter().find(|c| c["state"] == "INSTALLED");
+            let ch = match (installed.or(children.first()), with_child) {
+                (Some(ch), true) => ch,
+                (None, false) => continue,
+                (Some(ch), false) => {
+                    problems.push(format!("CHILD_SA {child_name} listed, expected none: {ch}"));
+                    continue;
+                }
+                (None, true) => {
+                    problems.push(format!("CHILD_SA {child_name} missing"));
+                    continue;
+                }
             };
-            let binding_ok = if *ike == "peer-mark" {
+            let binding_ok = if ike == "peer-mark" {
                 ch["mark_in"]["value"] == 11 && ch["mark_out"]["value"] == 11
             } else {
                 ch["if_id_in"] == 2 && ch["if_id_out"] == 2

@@ -288,6 +288,10 @@ step() {
         "$IKE_DUMP" --socket unix:/run/left/charon.vici --watch "$2" \
             >"$IKE/ike_dump.$STEP.json" 2>"$IKE/ike_dump.$STEP.log" &
         DUMP_PID=$!
+        # Its first sample is printed once it has polled; its event subscription may
+        # come up just after (the sample says events_connected false): give it a moment.
+        wait_until 20 grep -q '^}' "$IKE/ike_dump.$STEP.json" >/dev/null
+        sleep 1.5
     fi
 }
 
@@ -369,7 +373,7 @@ ike_main() {
         section "ike.load.$s" load $s || return 1
     done
 
-    step baseline 8
+    step baseline 10
     section ike.baseline.initiate.peer-mark-tunnel initiate peer-mark-tunnel || failed=1
     section ike.baseline.initiate.peer-vyos-vti initiate peer-vyos-vti || failed=1
     section_begin ike.baseline.wait
@@ -378,7 +382,7 @@ ike_main() {
     pings
     evidence
 
-    step rekey 10
+    step rekey 8
     spi_mark=$(child_spi_in peer-mark-tunnel)
     spi_vyos=$(child_spi_in peer-vyos-vti)
     section ike.rekey.before echo "peer-mark-tunnel in $spi_mark; peer-vyos-vti in $spi_vyos"
@@ -395,7 +399,7 @@ ike_main() {
     pings
     evidence
 
-    step peer_delete 6
+    step peer_delete 5
     section ike.peer_delete.terminate sw right --terminate --child peer-vyos-vti --timeout 10
     section_begin ike.peer_delete.wait
     { wait_until 10 child_gone peer-vyos-vti && wait_until 10 link_is down vti1; } >&3 2>&1
@@ -407,7 +411,7 @@ ike_main() {
     section ike.peer_delete.updown_after sed -n "$HOOK_FROM,\$p" "$IKE/updown.log"
     section ike.peer_delete.ping.vti1 ping_from left 203.0.113.2 3 || failed=1
 
-    step dpd 25
+    step dpd 18
     section_begin ike.dpd.kill
     pid=$(cat /run/charon-right.pid)
     kill -9 "$pid" >&3 2>&1
@@ -447,7 +451,7 @@ ike_main() {
     pings
     evidence
 
-    step psk 6
+    step psk 8
     section ike.psk.terminate sw left --terminate --ike peer-vyos --timeout 10
     section ike.psk.wait_down wait_until 10 link_is down vti1
     write_swanctl_conf right "$PSK_WRONG" "$PROPOSAL"
@@ -457,7 +461,7 @@ ike_main() {
     write_swanctl_conf right "$PSK_VYOS" "$PROPOSAL"
     section ike.psk.right_restore load right || failed=1
 
-    step proposal 5
+    step proposal 6
     write_swanctl_conf right "$PSK_VYOS" "$PROPOSAL_OTHER"
     section ike.proposal.right_load load right
     section ike.proposal.initiate initiate peer-vyos-vti
