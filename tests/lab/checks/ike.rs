@@ -679,10 +679,13 @@ fn ike_dump(secs: &Sections, errs: &mut Vec<String>) {
             problems.push(format!("ike_dump exited {}", s.rc));
         }
         if json["available"] != true {
+            // Nothing else in the sample to check.
             problems.push(format!(
                 "charon not available in the last sample: {}",
                 json["unavailable"]
             ));
+            errs.extend(problems.into_iter().map(|p| format!("{name}: {p}")));
+            continue;
         }
         let conns = json["connections"].as_array().cloned().unwrap_or_default();
         let conn = |n: &str| conns.iter().find(|c| c["name"] == n).cloned();
