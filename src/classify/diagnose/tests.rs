@@ -494,6 +494,7 @@ fn run_among(
         policies: Some(pols),
         default_out_blocks: Some(false),
         xfrm_stat_delta: &stats,
+        peer: peer_of(t, &rows, pols),
         route: via(2, 1500),
         after_hard_expiry: false,
     })
