@@ -15,6 +15,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::agentx::transport::MasterAddr;
+use crate::alarm::history::DEFAULT_CAPACITY as DEFAULT_HISTORY_SIZE;
 use crate::alarm::AlarmConfig;
 use crate::mib::oids::DEFAULT_ROOT;
 use crate::mib::text::check_root;
@@ -53,7 +54,28 @@ pub struct Config {
     pub log_level: String,
     /// `[alarms]`: thresholds and notifications.
     pub alarms: AlarmConfig,
+    /// `[events]`: the event history (vtiEventTable).
+    pub events: EventsConfig,
 }
+
+/// `[events]`.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EventsConfig {
+    /// Rows kept in vtiEventTable; the oldest goes when a new one comes.
+    pub history_size: usize,
+}
+
+impl Default for EventsConfig {
+    fn default() -> Self {
+        EventsConfig {
+            history_size: DEFAULT_HISTORY_SIZE,
+        }
+    }
+}
+
+/// Allowed range of `[events] history_size`.
+pub const HISTORY_SIZE_RANGE: std::ops::RangeInclusive<usize> = 1..=100_000;
 
 impl Default for Config {
     fn default() -> Self {
@@ -65,6 +87,7 @@ impl Default for Config {
             description: DEFAULT_DESCRIPTION.to_string(),
             log_level: DEFAULT_LOG_LEVEL.to_string(),
             alarms: AlarmConfig::default(),
+            events: EventsConfig::default(),
         }
     }
 }
@@ -128,6 +151,7 @@ struct RawConfig {
     description: Option<Spanned<String>>,
     log_level: Option<Spanned<String>>,
     alarms: Option<Spanned<AlarmConfig>>,
+    events: Option<Spanned<EventsConfig>>,
 }
 
 impl Config {
@@ -217,6 +241,22 @@ impl Config {
             alarms.validate().map_err(|m| invalid(Some(span), m))?;
             config.alarms = alarms;
         }
+        if let Some(v) = raw.events {
+            let span = v.span();
+            let events = v.into_inner();
+            if !HISTORY_SIZE_RANGE.contains(&events.history_size) {
+                return Err(invalid(
+                    Some(span),
+                    format!(
+                        "events.history_size: {} is out of range {}..={}",
+                        events.history_size,
+                        HISTORY_SIZE_RANGE.start(),
+                        HISTORY_SIZE_RANGE.end()
+                    ),
+                ));
+            }
+            config.events = events;
+        }
         Ok(config)
     }
 }
@@ -297,6 +337,21 @@ mod tests {
     }
 
     #[test]
+    fn events_history_size_is_checked() {
+        assert_eq!(
+            parse("[events]\nhistory_size = 3\n")
+                .unwrap()
+                .events
+                .history_size,
+            3
+        );
+        let e = err("[events]\nhistory_size = 0\n");
+        assert!(e.contains("events.history_size"), "{e}");
+        let e = err("[events]\nsize = 3\n");
+        assert!(e.contains("size"), "{e}");
+    }
+
+    #[test]
     fn empty_file_gives_the_defaults() {
         let c = parse("").unwrap();
         assert_eq!(c, Config::default());
@@ -330,6 +385,7 @@ mod tests {
                 description: "edge router tunnels".into(),
                 log_level: "debug".into(),
                 alarms: AlarmConfig::default(),
+                events: EventsConfig::default(),
             }
         );
     }
@@ -532,6 +588,8 @@ mod tests {
             "sa_expiring_margin_secs",
             "[alarms.notifications]",
             "[alarms.categories.dropped]",
+            "[events]",
+            "history_size",
         ] {
             assert!(seen.iter().any(|s| s == key), "{key} is not documented");
         }

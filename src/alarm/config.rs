@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::event::EventKind;
 use super::glob::glob_match;
 use crate::model::{CategoryDefault, ErrorCategory, PerCategory};
 
@@ -53,6 +54,19 @@ pub struct NotificationEnables {
     pub sa_down: bool,
     pub sa_up: bool,
     pub sa_expiring: bool,
+}
+
+impl NotificationEnables {
+    /// Is this kind of notification switched on?
+    pub fn allows(&self, kind: EventKind) -> bool {
+        match kind {
+            EventKind::TxErrorRising => self.tx_error_rising,
+            EventKind::TxErrorFalling => self.tx_error_falling,
+            EventKind::SaDown => self.sa_down,
+            EventKind::SaUp => self.sa_up,
+            EventKind::SaExpiring => self.sa_expiring,
+        }
+    }
 }
 
 impl Default for NotificationEnables {

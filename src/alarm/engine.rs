@@ -13,41 +13,12 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use super::config::{AlarmConfig, Threshold};
+use super::event::{Detail, Event, EventKind, Notified};
 use super::stamp::Stamp;
 use super::table::{AlarmRow, AlarmState, AlarmTable, AlarmTableBuilder};
 use super::window::SampleWindow;
 use crate::classify::diagnose::selector_text;
 use crate::model::{Cause, ErrorCategory, Snapshot, TunnelKind, TunnelRow};
-
-/// Something worth a notification.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Event {
-    TxError {
-        rising: bool,
-        ifindex: u32,
-        name: String,
-        category: ErrorCategory,
-        delta: u64,
-        threshold: u32,
-        interval_secs: u32,
-        diagnosis: String,
-    },
-    SaDown {
-        ifindex: u32,
-        name: String,
-        diagnosis: String,
-    },
-    SaUp {
-        ifindex: u32,
-        name: String,
-        outbound: u32,
-    },
-    SaExpiring {
-        ifindex: u32,
-        name: String,
-        seconds: i64,
-    },
-}
 
 struct CategoryAlarm {
     /// The interface's counter base; a new one restarts the alarm.
@@ -75,6 +46,8 @@ struct SaAlarm {
     last_sent_at: Option<Instant>,
     /// Hard-expiry time last warned about (one warning per SA lifetime).
     warned_expiry: Option<u64>,
+    /// A change held back by the hold-down is already recorded.
+    held: bool,
 }
 
 pub struct AlarmEngine {
@@ -115,7 +88,8 @@ impl AlarmEngine {
         &self.config
     }
 
-    /// Feeds one snapshot; returns the events to send and the alarm table.
+    /// Feeds one snapshot; returns the events (to send, or recorded as held
+    /// back or disabled: `Event::notified`) and the alarm table.
     pub fn evaluate(&mut self, snap: &Snapshot) -> (Vec<Event>, AlarmTable) {
         let mut events = Vec::new();
         let mut rows =
@@ -168,23 +142,19 @@ impl AlarmEngine {
         self.categories.shrink_to_fit();
         self.quiet.sort_unstable_by_key(|q| q.ifindex);
         self.quiet.shrink_to_fit();
-        // The evaluators already leave disabled kinds out (and count them
-        // as suppressed); this is the last word.
-        events.retain(|e| self.sends(e));
+        // The evaluators already mark disabled kinds (and count them as
+        // suppressed); this is the last word.
+        for e in &mut events {
+            if e.is_sent() && !self.sends(e.kind) {
+                e.notified = Notified::Disabled;
+            }
+        }
         (events, rows.finish())
     }
 
     /// Is this kind of notification enabled (globally and by kind)?
-    fn sends(&self, e: &Event) -> bool {
-        let enables = self.config.notifications;
-        self.config.enabled
-            && match e {
-                Event::TxError { rising: true, .. } => enables.tx_error_rising,
-                Event::TxError { rising: false, .. } => enables.tx_error_falling,
-                Event::SaDown { .. } => enables.sa_down,
-                Event::SaUp { .. } => enables.sa_up,
-                Event::SaExpiring { .. } => enables.sa_expiring,
-            }
+    fn sends(&self, kind: EventKind) -> bool {
+        self.config.enabled && self.config.notifications.allows(kind)
     }
 
     fn hold_down(&self) -> Duration {
@@ -287,6 +257,28 @@ impl AlarmEngine {
             Some(AlarmState::ArmedFalling) => falling.then_some(false),
             Some(AlarmState::Disabled) => None,
         };
+        let event = |is_rising: bool, notified: Notified| Event {
+            notified,
+            ..Event::about(
+                row,
+                if is_rising {
+                    EventKind::TxErrorRising
+                } else {
+                    EventKind::TxErrorFalling
+                },
+                row.diagnosis.text.clone(),
+                Detail::Threshold {
+                    category,
+                    delta,
+                    threshold: if is_rising {
+                        threshold.rising
+                    } else {
+                        threshold.falling
+                    },
+                    interval_secs: threshold.interval_secs,
+                },
+            )
+        };
         match crossing {
             Some(is_rising) => {
                 let held = alarm
@@ -302,6 +294,7 @@ impl AlarmEngine {
                         alarm.suppressed += 1;
                         alarm.last_crossing_at = Some(now.into());
                         alarm.held = true;
+                        events.push(event(is_rising, Notified::HeldDown));
                     }
                     // Keep the old state: the crossing is reported once the
                     // hold-down ends if it still holds.
@@ -316,6 +309,7 @@ impl AlarmEngine {
                     });
                     alarm.last_crossing_at = Some(now.into());
                     alarm.suppressed += 1;
+                    events.push(event(is_rising, Notified::Disabled));
                 } else {
                     alarm.held = false;
                     alarm.state = Some(if is_rising {
@@ -326,20 +320,7 @@ impl AlarmEngine {
                     alarm.last_sent_at = Some(now.into());
                     alarm.last_crossing_at = Some(now.into());
                     alarm.sent += 1;
-                    events.push(Event::TxError {
-                        rising: is_rising,
-                        ifindex: t.ifindex,
-                        name: t.name.clone(),
-                        category,
-                        delta,
-                        threshold: if is_rising {
-                            threshold.rising
-                        } else {
-                            threshold.falling
-                        },
-                        interval_secs: threshold.interval_secs,
-                        diagnosis: row.diagnosis.text.clone(),
-                    });
+                    events.push(event(is_rising, Notified::Sent));
                 }
             }
             None => alarm.held = false,
@@ -384,29 +365,42 @@ impl AlarmEngine {
             Some(was) if was != up => Some(up),
             Some(_) => None,
         };
-        if let Some(now_up) = event {
-            let enabled = if now_up { notify_up } else { notify_down };
-            if !enabled {
-                // Track the state; a disabled kind neither goes out nor
-                // starts a hold-down.
-                st.up = Some(now_up);
-            } else if !held {
-                st.up = Some(now_up);
-                st.last_sent_at = Some(now);
-                out.push(if now_up {
-                    Event::SaUp {
-                        ifindex: t.ifindex,
-                        name: t.name.clone(),
-                        outbound: row.sa_summary.outbound,
-                    }
-                } else {
-                    Event::SaDown {
-                        ifindex: t.ifindex,
-                        name: t.name.clone(),
-                        diagnosis: sa_down_text(row),
-                    }
-                });
+        let sa_event = |now_up: bool, notified: Notified| {
+            let outbound = row.sa_summary.outbound;
+            let (kind, text) = if now_up {
+                (
+                    EventKind::SaUp,
+                    format!("{outbound} outbound SA(s) for {}", selector_text(t)),
+                )
+            } else {
+                (EventKind::SaDown, sa_down_text(row))
+            };
+            Event {
+                notified,
+                ..Event::about(row, kind, text, Detail::OutboundSas(outbound))
             }
+        };
+        match event {
+            Some(now_up) => {
+                let enabled = if now_up { notify_up } else { notify_down };
+                if !enabled {
+                    // Track the state; a disabled kind neither goes out nor
+                    // starts a hold-down.
+                    st.up = Some(now_up);
+                    st.held = false;
+                    out.push(sa_event(now_up, Notified::Disabled));
+                } else if !held {
+                    st.up = Some(now_up);
+                    st.last_sent_at = Some(now);
+                    st.held = false;
+                    out.push(sa_event(now_up, Notified::Sent));
+                } else if !st.held {
+                    // Reported when the hold-down ends, if it still holds.
+                    st.held = true;
+                    out.push(sa_event(now_up, Notified::HeldDown));
+                }
+            }
+            None => st.held = false,
         }
         if let Some(expiry) = row.sa_summary.hard_expiry_unix {
             let now_unix = snap
@@ -416,11 +410,16 @@ impl AlarmEngine {
             let left = expiry.saturating_sub(now_unix);
             if left <= margin && st.warned_expiry != Some(expiry) {
                 st.warned_expiry = Some(expiry);
-                out.push(Event::SaExpiring {
-                    ifindex: t.ifindex,
-                    name: t.name.clone(),
-                    seconds: left as i64,
-                });
+                out.push(Event::about(
+                    row,
+                    EventKind::SaExpiring,
+                    format!(
+                        "the outbound SAs for {} reach their hard lifetime in {left} s \
+                         and no newer SA replaced them",
+                        selector_text(t)
+                    ),
+                    Detail::SecondsToHardExpiry(left as i64),
+                ));
             }
         }
     }

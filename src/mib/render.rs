@@ -4,25 +4,33 @@
 use std::sync::Arc;
 
 use super::columns::{
-    self, alarm_col, global, if_col, sa_col, served_ids, xfrm_stat, Column, MibEnum,
+    self, alarm_col, event_col, event_global, global, if_col, sa_col, served_ids, xfrm_stat,
+    Column, MibEnum,
 };
 use super::index::{MibIndex, Region, RenderCtx, Scalar, Table};
 use super::oids;
-use crate::alarm::AlarmTable;
+use crate::alarm::{AlarmTable, EventTable};
 use crate::model::Snapshot;
 use crate::oid::Oid;
 use crate::value::Value;
 
-pub fn render(snapshot: Arc<Snapshot>, alarms: Arc<AlarmTable>, root: &Oid) -> MibIndex {
+pub fn render(
+    snapshot: Arc<Snapshot>,
+    alarms: Arc<AlarmTable>,
+    events: Arc<EventTable>,
+    root: &Oid,
+) -> MibIndex {
     let objects = root.child(&[oids::OBJECTS]);
-    let mut regions: Vec<Region> = scalars(&snapshot, &objects)
+    let mut regions: Vec<Region> = scalars(global::COLUMNS, &snapshot, &objects)
         .into_iter()
+        .chain(scalars(event_global::COLUMNS, &events, &objects))
         .map(Region::Scalar)
         .collect();
     regions.push(Region::Table(xfrm_stat_table(&snapshot, &objects)));
     regions.push(Region::Table(if_table(&snapshot, &objects)));
     regions.push(Region::Table(sa_table(&snapshot, &objects)));
     regions.push(Region::Table(alarm_table(alarms, &objects)));
+    regions.push(Region::Table(event_table(events, &objects)));
     MibIndex::new(root.clone(), regions)
 }
 
@@ -38,13 +46,18 @@ fn cell<R, S>(
     columns::by_id(columns, id).and_then(|c| (c.read)(row, shared, ctx))
 }
 
-fn scalars(snap: &Arc<Snapshot>, objects: &Oid) -> Vec<Scalar> {
+/// vtiGlobal scalars described by `columns`, read from `from`.
+fn scalars<T: Send + Sync + 'static>(
+    columns: &'static [Column<T, ()>],
+    from: &Arc<T>,
+    objects: &Oid,
+) -> Vec<Scalar> {
     let base = objects.child(&[oids::GLOBAL]);
-    global::COLUMNS
+    columns
         .iter()
         .filter(|c| c.served())
         .map(|c| {
-            let snap = Arc::clone(snap);
+            let snap = Arc::clone(from);
             let read = c.read;
             Scalar::new(
                 base.child(&[c.id]),
@@ -111,5 +124,18 @@ fn alarm_table(alarms: Arc<AlarmTable>, objects: &Oid) -> Table {
         served_ids(alarm_col::COLUMNS),
         rows,
         Box::new(move |row, col, ctx| cell(alarm_col::COLUMNS, col, &alarms.get(row), &(), ctx)),
+    )
+}
+
+fn event_table(events: Arc<EventTable>, objects: &Oid) -> Table {
+    let entry = objects.child(&[oids::EVENT_TABLE, 1]);
+    let rows = events.records.iter().map(|r| [r.index]).collect();
+    Table::new(
+        entry,
+        served_ids(event_col::COLUMNS),
+        rows,
+        Box::new(move |row, col, ctx| {
+            cell(event_col::COLUMNS, col, &*events.records[row], &(), ctx)
+        }),
     )
 }
