@@ -9,9 +9,20 @@
 //! The generators are Python (standard library only); without python3 these
 //! tests skip loudly. The snmp_exporter file is checked by
 //! tests/nms_prometheus.rs (it needs the IETF MIBs).
+//!
+//! And the first walk an NMS makes: with Debian's default access lines
+//! (`rocommunity public default -V systemonly`) plus the `view` lines of
+//! packaging/snmpd-vti-agentx.conf, a real snmpd shows our root and still
+//! hides the rest of the tree.
+
+mod common;
 
 use std::path::PathBuf;
 use std::process::Command;
+
+use common::agent::InProcessAgent;
+use common::fixture::{three_tunnels, FixtureSource};
+use common::*;
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -74,5 +85,76 @@ fn librenms_definition_follows_the_discovery_schema() {
     assert!(
         text.contains("follow the discovery schema's rules"),
         "{text}"
+    );
+}
+
+/// The `view` directives of the packaged snmpd snippet.
+fn snippet_views() -> Vec<String> {
+    std::fs::read_to_string(repo().join("packaging/snmpd-vti-agentx.conf"))
+        .unwrap()
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("view "))
+        .map(String::from)
+        .collect()
+}
+
+fn walk_as(snmpd: &Snmpd, community: &str, oid: &str) -> Vec<VarBind> {
+    let out = Command::new("snmpbulkwalk")
+        .args(["-v2c", "-c", community, "-On", "-t", "3", "-r", "1"])
+        .arg(format!("127.0.0.1:{}", snmpd.port))
+        .arg(oid)
+        .env("MIBS", "")
+        .env("MIBDIRS", "/nonexistent")
+        .output()
+        .expect("snmpbulkwalk");
+    parse(&out)
+        .into_iter()
+        .filter(|b| b.oid.starts_with(&format!("{oid}.")))
+        .collect()
+}
+
+#[test]
+fn snmpd_snippet_opens_our_root_in_debians_default_view() {
+    let views = snippet_views();
+    assert_eq!(
+        views,
+        [format!("view systemonly included .{ROOT}")],
+        "the snippet's view lines"
+    );
+    // Debian 12's /etc/snmp/snmpd.conf access lines (for community
+    // "debian"), then the snippet as includeDir reads it after them; and
+    // the same without the snippet (community "stock") as the control.
+    let mut conf = vec![
+        "view systemonly included .1.3.6.1.2.1.1".to_string(),
+        "view systemonly included .1.3.6.1.2.1.25.1".to_string(),
+        "rocommunity debian 127.0.0.1 -V systemonly".to_string(),
+        "view stockonly included .1.3.6.1.2.1.1".to_string(),
+        "view stockonly included .1.3.6.1.2.1.25.1".to_string(),
+        "rocommunity stock 127.0.0.1 -V stockonly".to_string(),
+    ];
+    conf.extend(views);
+    let snmpd = Snmpd::start_with(AgentxListen::Unix, &conf);
+    let _agent = InProcessAgent::start(&snmpd.master, FixtureSource::new(three_tunnels()));
+    let names = format!("{ROOT}.1.3.1.2");
+    let served = wait_until(std::time::Duration::from_secs(10), || {
+        walk_as(&snmpd, "debian", &names).len() == 3
+    });
+    assert!(
+        served,
+        "Debian's view with the snippet does not show our tunnels"
+    );
+    assert!(
+        walk_as(&snmpd, "stock", ROOT).is_empty(),
+        "the control without the snippet already shows our root"
+    );
+    assert!(
+        !walk_as(&snmpd, "debian", "1.3.6.1.2.1.1").is_empty(),
+        "the system group must stay visible"
+    );
+    assert!(
+        walk_as(&snmpd, "debian", "1.3.6.1.2.1.2").is_empty()
+            && walk_as(&snmpd, "debian", "1.3.6.1.6.3").is_empty(),
+        "the snippet must not open the rest of the tree"
     );
 }
