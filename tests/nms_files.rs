@@ -10,6 +10,9 @@
 //! tests skip loudly. The snmp_exporter file is checked by
 //! tests/nms_prometheus.rs (it needs the IETF MIBs).
 //!
+//! packaging/nms/summary.py (the demo's named summary) is run on a real
+//! walk and real snmptrapd log of a failing fixture tunnel.
+//!
 //! And the first walk an NMS makes: with Debian's default access lines
 //! (`rocommunity public default -V systemonly`) plus the `view` lines of
 //! packaging/snmpd-vti-agentx.conf, a real snmpd shows our root and still
@@ -21,8 +24,10 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use common::agent::InProcessAgent;
-use common::fixture::{three_tunnels, FixtureSource};
+use common::fixture::{out_policies, three_tunnels, FixtureSource};
+use common::trapd::Snmptrapd;
 use common::*;
+use vti_agentx::alarm::config::Threshold;
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -156,5 +161,71 @@ fn snmpd_snippet_opens_our_root_in_debians_default_view() {
         walk_as(&snmpd, "debian", "1.3.6.1.2.1.2").is_empty()
             && walk_as(&snmpd, "debian", "1.3.6.1.6.3").is_empty(),
         "the snippet must not open the rest of the tree"
+    );
+}
+
+#[test]
+fn summary_names_tunnels_causes_and_notifications() {
+    if !have_python() {
+        return;
+    }
+    let trapd = Snmptrapd::start();
+    let snmpd = Snmpd::start_with(AgentxListen::Unix, &[trapd.sink_line()]);
+    // vti1 (ifIndex 11) has lost its outbound SA and its packets fail.
+    let mut data = three_tunnels();
+    data.policies = out_policies(&data.tunnels);
+    data.sas.retain(|s| s.spi != 0x1001);
+    let source = FixtureSource::new(data);
+    source.on_collect(|d, _| d.add_carrier_errors(11, 2));
+    let _agent = InProcessAgent::start_with(&snmpd.master, source, |cfg| {
+        cfg.alarms.hold_down_secs = 0;
+        cfg.alarms.categories.carrier = Threshold {
+            enabled: true,
+            interval_secs: 1,
+            rising: 1,
+            falling: 0,
+        };
+    });
+    let sa_down = format!("{ROOT}.0.3");
+    let rising = format!("{ROOT}.0.1");
+    trapd.wait_for(&sa_down, 1, std::time::Duration::from_secs(10));
+    trapd.wait_for(&rising, 1, std::time::Duration::from_secs(10));
+
+    let dir = tempfile::tempdir().unwrap();
+    let walk = dir.path().join("walk.txt");
+    std::fs::write(&walk, snmpd.walk(ROOT).stdout).unwrap();
+    let text = run(Command::new("python3")
+        .arg(repo().join("packaging/nms/summary.py"))
+        .arg("--walk")
+        .arg(&walk)
+        .arg("--traps")
+        .arg(trapd.log_path())
+        .env("PYTHONDONTWRITEBYTECODE", "1"));
+    eprintln!("{text}");
+    let row = |name: &str| -> Vec<String> {
+        text.lines()
+            .map(|l| l.split_whitespace().map(String::from).collect::<Vec<_>>())
+            .find(|w| w.first().map(String::as_str) == Some(name))
+            .unwrap_or_else(|| panic!("no row for {name}:\n{text}"))
+    };
+    // tunnel kind oper cause out-SAs expiry carrier ...
+    let vti1 = row("vti1");
+    assert_eq!(vti1[1..5], ["vti", "up", "noOutboundSa", "0"], "{text}");
+    assert_eq!(vti1[5], "-1", "no outbound SA: no expiry");
+    assert_ne!(vti1[6], "0", "carrier errors");
+    assert_eq!(row("vti6x")[1..5], ["vti6", "up", "none", "1"], "{text}");
+    assert_eq!(row("xfrm1")[1..5], ["xfrm", "up", "none", "1"], "{text}");
+    assert!(text.contains("diagnosis: no outbound SA"), "{text}");
+    let trap_line = |kind: &str| -> String {
+        text.lines()
+            .find(|l| l.split_whitespace().nth(1) == Some(kind))
+            .unwrap_or_else(|| panic!("no {kind} line:\n{text}"))
+            .to_string()
+    };
+    assert!(trap_line("vtiSaDown").contains(" vti1 "), "{text}");
+    assert!(trap_line("vtiSaDown").contains("outSaCount=0"), "{text}");
+    assert!(
+        trap_line("vtiTxErrorRising").contains("category=carrier"),
+        "{text}"
     );
 }
