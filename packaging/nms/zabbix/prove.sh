@@ -5,8 +5,10 @@
 # and ports; nothing is enabled as a service), imports the template through
 # the JSON-RPC API (configuration.import), creates a host with an SNMP
 # interface to a private snmpd with vti-agentx behind it (the fixture agent
-# examples/bench_agent.rs: 10 synthetic tunnels, one failing), waits for the
-# tunnel discovery and checks that every discovered item got a value.
+# examples/bench_agent.rs: 10 synthetic tunnels, two failing), waits for the
+# tunnel discovery and checks that every discovered item got a value; then
+# restarts the agent, whose threshold notifications go snmpd -> snmptrapd ->
+# Zabbix's SNMP trapper file, and checks that the trap items got them.
 #
 #     sudo packaging/nms/zabbix/prove.sh        # KEEP=1 keeps the work dir
 #
@@ -68,18 +70,44 @@ trap cleanup EXIT
 
 echo "==> agent: private snmpd on 127.0.0.1:$snmp_port + fixture vti-agentx"
 (cd "$repo" && cargo build --quiet --example bench_agent)
+trap_port=$(free_port SOCK_DGRAM)
+install -d -o zabbix -g zabbix "$work/zabbix"
+# Zabbix's SNMP trapper reads a file of "ZBXTRAP <address>" records (what
+# zabbix_trap_receiver.pl or SNMPTT write; Debian packages neither): a
+# traphandle that appends each trap snmptrapd receives in that form.
+cat >"$work/zbxtrap.sh" <<'HANDLER'
+#!/bin/sh
+# stdin from snmptrapd: host name, transport ("UDP: [a]:p->[b]:p"), varbinds.
+read -r _host
+read -r transport
+addr=$(printf '%s\n' "$transport" | sed -n 's/^UDP: \[\([0-9.]*\)\].*/\1/p')
+{ printf '%s ZBXTRAP %s\n' "$(date '+%H:%M:%S %Y/%m/%d')" "$addr"; cat; } >>"$1"
+HANDLER
+chmod 755 "$work/zbxtrap.sh"
+cat >"$work/snmptrapd.conf" <<CONF
+authCommunity execute public
+traphandle default $work/zbxtrap.sh $work/zabbix/traps.log
+CONF
+snmptrapd -f -C -c "$work/snmptrapd.conf" -m '' -On -Lf "$work/snmptrapd.log" \
+    "udp:127.0.0.1:$trap_port" &
+pids+=($!)
 cat >"$work/snmpd.conf" <<CONF
 master agentx
 agentXSocket unix:$work/master
 rocommunity public 127.0.0.1
 agentaddress udp:127.0.0.1:$snmp_port
+trap2sink 127.0.0.1:$trap_port public
 CONF
 snmpd -f -Lf "$work/snmpd.log" -C -c "$work/snmpd.conf" -p "$work/snmpd.pid" &
 pids+=($!)
 sleep 1
-"$repo/target/debug/examples/bench_agent" --master "unix:$work/master" --tunnels 10 --interval 2 \
-    >"$work/agent.log" 2>&1 &
-pids+=($!)
+start_agent() {
+    "$repo/target/debug/examples/bench_agent" --master "unix:$work/master" --tunnels 10 --interval 2 \
+        >>"$work/agent.log" 2>&1 &
+    agent_pid=$!
+    pids+=($agent_pid)
+}
+start_agent
 for _ in $(seq 50); do
     snmpget -v2c -c public -On -t 1 -r 0 "127.0.0.1:$snmp_port" 1.3.6.1.4.1.8072.9999.9999.2741.1.1.4.0 2>/dev/null |
         grep -q Gauge32 && break
@@ -97,7 +125,6 @@ echo "==> loading the Zabbix schema"
 zcat /usr/share/zabbix-server-pgsql/{schema,images,data}.sql.gz | psql_ -U zabbix -d zabbix >/dev/null
 
 echo "==> zabbix_server on 127.0.0.1:$zbx_port"
-install -d -o zabbix -g zabbix "$work/zabbix"
 cat >"$work/zabbix_server.conf" <<CONF
 LogFile=$work/zabbix/server.log
 PidFile=$work/zabbix_server.pid
@@ -109,6 +136,8 @@ DBUser=zabbix
 ListenIP=127.0.0.1
 ListenPort=$zbx_port
 CacheUpdateFrequency=5
+StartSNMPTrapper=1
+SNMPTrapperFile=$work/zabbix/traps.log
 StartPollers=2
 StartPollersUnreachable=1
 StartTrappers=1
@@ -183,5 +212,10 @@ CONF
 nginx -c "$work/nginx.conf"
 
 echo "==> API: import, host, discovery"
-python3 "$here/prove_api.py" "http://127.0.0.1:$web_port/api_jsonrpc.php" "$template" "$snmp_port" ||
-    { echo "--- zabbix_server.log (tail)"; tail -40 "$work/zabbix/server.log"; exit 1; }
+api="http://127.0.0.1:$web_port/api_jsonrpc.php"
+fail() { echo "--- zabbix_server.log (tail)"; tail -40 "$work/zabbix/server.log"; exit 1; }
+python3 "$here/prove_api.py" discover "$api" "$template" "$snmp_port" || fail
+echo "==> restarting the agent: its alarms start over and notify again"
+kill "$agent_pid"; wait "$agent_pid" 2>/dev/null || true
+start_agent
+python3 "$here/prove_api.py" traps "$api" || fail

@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
-"""The API half of prove.sh: imports the template into a running Zabbix 6.0,
-creates a host with an SNMP interface to the private snmpd, waits for the
-tunnel discovery and checks that every discovered item (and every template
-item polled over SNMP) got a value.
+"""The API half of prove.sh against a running Zabbix 6.0.
 
-    prove_api.py API_URL TEMPLATE_YAML SNMP_PORT
+    prove_api.py discover API_URL TEMPLATE_YAML SNMP_PORT
+        imports the template, creates a host with an SNMP interface to the
+        private snmpd, waits for the tunnel discovery and checks that every
+        discovered item (and every template item polled over SNMP) got a
+        value;
+    prove_api.py traps API_URL
+        waits until the host's SNMP trap items got the notifications.
 """
 
 import json
@@ -12,7 +15,7 @@ import sys
 import time
 import urllib.request
 
-url, template_file, snmp_port = sys.argv[1], sys.argv[2], sys.argv[3]
+phase, url = sys.argv[1], sys.argv[2]
 TEMPLATE = "IPsec VTI by SNMP"
 SNMP_TRAP = "17"
 token = None
@@ -40,6 +43,33 @@ else:
     raise SystemExit("the frontend API did not answer")
 print(f"API version {version}")
 token = call("user.login", {"username": "Admin", "password": "zabbix"})
+
+
+def traps():
+    host = call("host.get", {"filter": {"host": ["vti-prove"]}, "output": ["hostid"]})[0]["hostid"]
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        time.sleep(5)
+        items = call("item.get", {"hostids": host, "filter": {"type": SNMP_TRAP},
+                                  "output": ["name", "lastvalue", "lastclock"]})
+        got = [i for i in items if i["lastclock"] != "0"]
+        print(f"  {len(got)}/{len(items)} trap items with a value")
+        if any(i["name"].endswith("vtiTxErrorRising") for i in got):
+            break
+    else:
+        raise SystemExit("no vtiTxErrorRising trap reached its item within 120 s")
+    print("\nTRAP ITEMS:")
+    for i in items:
+        first = i["lastvalue"].splitlines()[0] if i["lastvalue"] else "(none)"
+        print(f"  {i['name']:32} {first}")
+        for line in i["lastvalue"].splitlines()[1:]:
+            print(f"  {'':32} {line}")
+
+
+if phase == "traps":
+    traps()
+    sys.exit(0)
+template_file, snmp_port = sys.argv[3], sys.argv[4]
 
 rules = {k: {"createMissing": True, "updateExisting": True}
          for k in ("templates", "items", "discoveryRules", "triggers", "valueMaps")}
