@@ -55,11 +55,19 @@ chmod 755 "$work"
 pgbin=/usr/lib/postgresql/15/bin
 php_conf=/etc/zabbix/zabbix.conf.php
 pids=()
+zbx_pid=""
 
 cleanup() {
     set +e
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-    [ -f "$work/zabbix_server.pid" ] && kill "$(cat "$work/zabbix_server.pid")" 2>/dev/null
+    # zabbix_server needs its database to shut down: stop it first and wait.
+    if [ -n "$zbx_pid" ]; then
+        kill "$zbx_pid" 2>/dev/null
+        for _ in $(seq 60); do kill -0 "$zbx_pid" 2>/dev/null || break; sleep 0.5; done
+        if kill -0 "$zbx_pid" 2>/dev/null; then
+            kill -9 "$zbx_pid" $(ps -o pid= --ppid "$zbx_pid") 2>/dev/null
+        fi
+    fi
     [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null
     [ -f "$work/php-fpm.pid" ] && kill "$(cat "$work/php-fpm.pid")" 2>/dev/null
     [ -d "$work/pg" ] && runuser -u postgres -- "$pgbin/pg_ctl" -D "$work/pg" -m fast stop >/dev/null
@@ -149,6 +157,8 @@ Timeout=4
 CONF
 touch "$work/zabbix_server.pid"; chown zabbix "$work/zabbix_server.pid" "$work"
 zabbix_server -c "$work/zabbix_server.conf"
+for _ in $(seq 50); do [ -s "$work/zabbix_server.pid" ] && break; sleep 0.2; done
+zbx_pid=$(cat "$work/zabbix_server.pid")
 
 echo "==> frontend (nginx + php-fpm) on 127.0.0.1:$web_port"
 [ -f "$php_conf" ] && cp -p "$php_conf" "$work/zabbix.conf.php.saved"
