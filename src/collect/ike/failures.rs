@@ -1,0 +1,426 @@
+//! The last failure per connection, derived from charon's event stream:
+//! `log` lines (see `reason`) and `ike-updown` / `child-updown` /
+//! `ike-rekey` / `child-rekey` events. Pure state: time comes in as an
+//! argument, so the derivation is tested with hand-made sequences.
+//!
+//! charon delivers `log` events from a queue, so a log line may arrive
+//! just *after* the updown event it explains. A down event without a known
+//! cause is therefore recorded as provisional `other` and refined by a
+//! deletion line for the same IKE SA that follows within [`PENDING_SECS`].
+
+use std::collections::HashMap;
+
+use super::reason::{classify, sanitise, Signal};
+use super::sample::{ChildBinding, IkeFailure, IkeSa, TermReason};
+
+/// How long a deletion line and a down event are taken to belong together.
+pub const PENDING_SECS: u64 = 10;
+/// Bounds on what is remembered (connections, IKE SAs, child bindings).
+const MAX_CONNECTIONS: usize = 4096;
+const MAX_SAS: usize = 4096;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Strength {
+    /// A down event with no explaining line yet.
+    Provisional,
+    /// A DELETE (ours or the peer's) followed by a down event.
+    Deletion,
+    /// A line that is a failure in itself.
+    Specific,
+}
+
+#[derive(Debug, Clone)]
+struct Recorded {
+    failure: IkeFailure,
+    strength: Strength,
+}
+
+#[derive(Debug, Clone, Default)]
+struct SaState {
+    dpd_sent: bool,
+    /// The last deletion line: (by_peer, message, unix time).
+    deletion: Option<(bool, String, u64)>,
+    touched: u64,
+}
+
+#[derive(Debug, Default)]
+pub struct FailureTracker {
+    failures: HashMap<String, Recorded>,
+    sas: HashMap<u32, SaState>,
+    bindings: HashMap<(String, String), ChildBinding>,
+}
+
+impl FailureTracker {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The last failure of connection `conn`.
+    pub fn failure(&self, conn: &str) -> Option<&IkeFailure> {
+        self.failures.get(conn).map(|r| &r.failure)
+    }
+
+    /// The if_id/mark/reqid of the last CHILD_SA of `conn`'s `child` seen.
+    pub fn binding(&self, conn: &str, child: &str) -> Option<&ChildBinding> {
+        self.bindings.get(&(conn.to_owned(), child.to_owned()))
+    }
+
+    /// Remembers the bindings of every CHILD_SA in a poll.
+    pub fn note_sas(&mut self, sas: &[IkeSa]) {
+        for sa in sas {
+            self.note_bindings(sa);
+        }
+    }
+
+    fn note_bindings(&mut self, sa: &IkeSa) {
+        for child in &sa.children {
+            let key = (sa.name.clone(), child.name.clone());
+            if self.bindings.len() >= MAX_CONNECTIONS && !self.bindings.contains_key(&key) {
+                continue;
+            }
+            self.bindings.insert(key, child.binding.clone());
+        }
+    }
+
+    fn sa(&mut self, uniqueid: u32, now: u64) -> &mut SaState {
+        if self.sas.len() >= MAX_SAS && !self.sas.contains_key(&uniqueid) {
+            if let Some(oldest) = self
+                .sas
+                .iter()
+                .min_by_key(|(_, s)| s.touched)
+                .map(|(id, _)| *id)
+            {
+                self.sas.remove(&oldest);
+            }
+        }
+        let state = self.sas.entry(uniqueid).or_default();
+        state.touched = now;
+        state
+    }
+
+    fn record(&mut self, conn: &str, failure: IkeFailure, strength: Strength) {
+        if self.failures.len() >= MAX_CONNECTIONS && !self.failures.contains_key(conn) {
+            let oldest = self
+                .failures
+                .iter()
+                .min_by_key(|(_, r)| r.failure.unix_secs)
+                .map(|(name, _)| name.clone());
+            if let Some(oldest) = oldest {
+                self.failures.remove(&oldest);
+            }
+        }
+        self.failures
+            .insert(conn.to_owned(), Recorded { failure, strength });
+    }
+
+    /// A `log` event: `conn`/`uniqueid` are its `ikesa-name`/`ikesa-uniqueid`
+    /// (lines outside an IKE SA cannot be attributed and are ignored).
+    pub fn on_log(&mut self, now: u64, conn: Option<&str>, uniqueid: Option<u32>, msg: &str) {
+        let (Some(conn), Some(signal)) = (conn, classify(msg)) else {
+            return;
+        };
+        let failure = |reason| IkeFailure {
+            reason,
+            message: sanitise(msg),
+            unix_secs: now,
+            ike_sa_uniqueid: uniqueid,
+            child: None,
+        };
+        match signal {
+            Signal::Failed(reason) => self.record(conn, failure(reason), Strength::Specific),
+            Signal::GaveUp => {
+                let dpd = uniqueid.is_some_and(|id| self.sas.get(&id).is_some_and(|s| s.dpd_sent));
+                let reason = if dpd {
+                    TermReason::DpdTimeout
+                } else {
+                    TermReason::PeerUnreachable
+                };
+                self.record(conn, failure(reason), Strength::Specific);
+            }
+            Signal::DpdSent => {
+                if let Some(id) = uniqueid {
+                    self.sa(id, now).dpd_sent = true;
+                }
+            }
+            Signal::Deleted { by_peer } => {
+                let Some(id) = uniqueid else { return };
+                let state = self.sa(id, now);
+                // The peer's DELETE is the cause; our own deletion that follows it is not.
+                let keep_peer = state
+                    .deletion
+                    .as_ref()
+                    .is_some_and(|(peer, _, at)| *peer && !by_peer && now <= at + PENDING_SECS);
+                if !keep_peer {
+                    state.deletion = Some((by_peer, sanitise(msg), now));
+                }
+                // Refine a down event that arrived before this line.
+                if let Some(recorded) = self.failures.get_mut(conn) {
+                    let same_sa = recorded.failure.ike_sa_uniqueid == Some(id);
+                    let fresh = now <= recorded.failure.unix_secs + PENDING_SECS;
+                    let upgrade = match recorded.strength {
+                        Strength::Provisional => true,
+                        Strength::Deletion => {
+                            by_peer && recorded.failure.reason == TermReason::DeletedLocally
+                        }
+                        Strength::Specific => false,
+                    };
+                    if same_sa && fresh && upgrade {
+                        recorded.failure.reason = deletion_reason(by_peer);
+                        recorded.failure.message = sanitise(msg);
+                        recorded.strength = Strength::Deletion;
+                    }
+                }
+            }
+        }
+    }
+
+    /// An `ike-updown` event.
+    pub fn on_ike_updown(&mut self, now: u64, up: bool, sa: &IkeSa) {
+        if up {
+            self.note_bindings(sa);
+            let state = self.sa(sa.uniqueid, now);
+            state.dpd_sent = false;
+            state.deletion = None;
+        } else {
+            let what = format!(
+                "IKE_SA {}[{}] down in state {}",
+                sa.name, sa.uniqueid, sa.state
+            );
+            self.went_down(now, sa, None, what);
+            self.sas.remove(&sa.uniqueid);
+        }
+    }
+
+    /// A `child-updown` event (its IKE SA carries the one CHILD_SA).
+    pub fn on_child_updown(&mut self, now: u64, up: bool, sa: &IkeSa) {
+        if up {
+            self.note_bindings(sa);
+            return;
+        }
+        for child in &sa.children {
+            let what = format!(
+                "CHILD_SA {}{{{}}} down in state {}",
+                child.name, child.uniqueid, child.state
+            );
+            self.went_down(now, sa, Some(child.name.clone()), what);
+        }
+    }
+
+    /// An `ike-rekey` / `child-rekey` event: the deletion that completes a
+    /// rekey is not a failure.
+    pub fn on_rekey(&mut self, ike_sa_uniqueid: u32) {
+        if let Some(state) = self.sas.get_mut(&ike_sa_uniqueid) {
+            state.deletion = None;
+        }
+    }
+
+    fn went_down(&mut self, now: u64, sa: &IkeSa, child: Option<String>, what: String) {
+        if let Some(recorded) = self.failures.get(&sa.name) {
+            // A failure line on this very SA already explains it.
+            if recorded.strength == Strength::Specific
+                && recorded.failure.ike_sa_uniqueid == Some(sa.uniqueid)
+            {
+                return;
+            }
+        }
+        let deletion = self
+            .sas
+            .get_mut(&sa.uniqueid)
+            .and_then(|s| s.deletion.take())
+            .filter(|(_, _, at)| now <= at + PENDING_SECS);
+        let (reason, message, strength) = match deletion {
+            Some((by_peer, msg, _)) => (deletion_reason(by_peer), msg, Strength::Deletion),
+            None => (TermReason::Other, sanitise(&what), Strength::Provisional),
+        };
+        let failure = IkeFailure {
+            reason,
+            message,
+            unix_secs: now,
+            ike_sa_uniqueid: Some(sa.uniqueid),
+            child,
+        };
+        self.record(&sa.name, failure, strength);
+    }
+}
+
+fn deletion_reason(by_peer: bool) -> TermReason {
+    if by_peer {
+        TermReason::DeletedByPeer
+    } else {
+        TermReason::DeletedLocally
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::collect::ike::sample::ChildSa;
+
+    fn sa(uniqueid: u32, state: &str) -> IkeSa {
+        IkeSa {
+            name: "vti1".into(),
+            uniqueid,
+            state: state.into(),
+            ..IkeSa::default()
+        }
+    }
+
+    fn reason(t: &FailureTracker) -> Option<(TermReason, &str)> {
+        t.failure("vti1").map(|f| (f.reason, f.message.as_str()))
+    }
+
+    fn log(t: &mut FailureTracker, now: u64, id: u32, msg: &str) {
+        t.on_log(now, Some("vti1"), Some(id), msg);
+    }
+
+    #[test]
+    fn auth_failure_is_recorded_and_survives_the_down_event() {
+        let mut t = FailureTracker::new();
+        log(
+            &mut t,
+            100,
+            1,
+            "received AUTHENTICATION_FAILED notify error",
+        );
+        t.on_ike_updown(100, false, &sa(1, "CONNECTING"));
+        let f = t.failure("vti1").unwrap();
+        assert_eq!(f.reason, TermReason::AuthFailed);
+        assert_eq!(f.message, "received AUTHENTICATION_FAILED notify error");
+        assert_eq!((f.unix_secs, f.ike_sa_uniqueid), (100, Some(1)));
+    }
+
+    #[test]
+    fn retransmit_give_up_is_unreachable_unless_a_dpd_was_pending() {
+        let mut t = FailureTracker::new();
+        log(&mut t, 10, 1, "giving up after 5 retransmits");
+        assert_eq!(reason(&t).unwrap().0, TermReason::PeerUnreachable);
+
+        t.on_ike_updown(20, true, &sa(2, "ESTABLISHED"));
+        log(&mut t, 30, 2, "sending DPD request");
+        log(&mut t, 60, 2, "giving up after 5 retransmits");
+        assert_eq!(reason(&t).unwrap().0, TermReason::DpdTimeout);
+    }
+
+    #[test]
+    fn peer_delete_wins_over_our_own_deletion_line() {
+        let mut t = FailureTracker::new();
+        log(&mut t, 10, 1, "received DELETE for IKE_SA vti1[1]");
+        log(
+            &mut t,
+            10,
+            1,
+            "deleting IKE_SA vti1[1] between 192.0.2.1[a]...192.0.2.2[b]",
+        );
+        t.on_ike_updown(10, false, &sa(1, "DELETING"));
+        assert_eq!(
+            reason(&t),
+            Some((
+                TermReason::DeletedByPeer,
+                "received DELETE for IKE_SA vti1[1]"
+            ))
+        );
+    }
+
+    #[test]
+    fn a_deletion_line_arriving_after_the_down_event_refines_it() {
+        let mut t = FailureTracker::new();
+        t.on_ike_updown(10, false, &sa(1, "DELETING"));
+        assert_eq!(
+            reason(&t),
+            Some((TermReason::Other, "IKE_SA vti1[1] down in state DELETING"))
+        );
+        log(&mut t, 11, 1, "deleting IKE_SA vti1[1] between x...y");
+        assert_eq!(reason(&t).unwrap().0, TermReason::DeletedLocally);
+        log(&mut t, 11, 1, "received DELETE for IKE_SA vti1[1]");
+        assert_eq!(reason(&t).unwrap().0, TermReason::DeletedByPeer);
+        // Too late, or about another SA: no change.
+        log(&mut t, 30, 1, "deleting IKE_SA vti1[1] between x...y");
+        log(&mut t, 11, 9, "deleting IKE_SA vti1[9] between x...y");
+        assert_eq!(reason(&t).unwrap().0, TermReason::DeletedByPeer);
+    }
+
+    #[test]
+    fn a_rekey_deletes_without_a_failure() {
+        let mut t = FailureTracker::new();
+        t.on_ike_updown(1, true, &sa(1, "ESTABLISHED"));
+        log(
+            &mut t,
+            5,
+            1,
+            "closing CHILD_SA vti1-child{1} with SPIs a_i b_o and TS x === y",
+        );
+        t.on_rekey(1);
+        assert_eq!(reason(&t), None);
+        // A later, unrelated child down is not blamed on that old deletion.
+        let mut down = sa(1, "ESTABLISHED");
+        down.children.push(ChildSa {
+            name: "vti1-child".into(),
+            uniqueid: 2,
+            state: "DELETING".into(),
+            ..ChildSa::default()
+        });
+        t.on_child_updown(6, false, &down);
+        let f = t.failure("vti1").unwrap();
+        assert_eq!(
+            (f.reason, f.child.as_deref()),
+            (TermReason::Other, Some("vti1-child"))
+        );
+    }
+
+    #[test]
+    fn child_deleted_by_peer() {
+        let mut t = FailureTracker::new();
+        log(
+            &mut t,
+            5,
+            1,
+            "received DELETE for ESP CHILD_SA with SPI c1a2b3c4",
+        );
+        log(
+            &mut t,
+            5,
+            1,
+            "closing CHILD_SA vti1-child{1} with SPIs c1a2b3c4_i 0badf00d_o",
+        );
+        let mut down = sa(1, "ESTABLISHED");
+        down.children.push(ChildSa {
+            name: "vti1-child".into(),
+            uniqueid: 1,
+            ..ChildSa::default()
+        });
+        t.on_child_updown(5, false, &down);
+        let f = t.failure("vti1").unwrap();
+        assert_eq!(f.reason, TermReason::DeletedByPeer);
+        assert_eq!(f.child.as_deref(), Some("vti1-child"));
+    }
+
+    #[test]
+    fn unattributable_and_uninteresting_lines_are_ignored() {
+        let mut t = FailureTracker::new();
+        t.on_log(1, None, None, "received AUTHENTICATION_FAILED notify error");
+        t.on_log(
+            1,
+            Some("vti1"),
+            Some(1),
+            "IKE_SA vti1[1] established between a...b",
+        );
+        assert_eq!(reason(&t), None);
+    }
+
+    #[test]
+    fn remembers_child_bindings_from_sas() {
+        let mut t = FailureTracker::new();
+        let mut up = sa(1, "ESTABLISHED");
+        up.children.push(ChildSa {
+            name: "vti1-child".into(),
+            binding: ChildBinding {
+                if_id_out: Some(2),
+                ..ChildBinding::default()
+            },
+            ..ChildSa::default()
+        });
+        t.note_sas(&[up]);
+        assert_eq!(t.binding("vti1", "vti1-child").unwrap().if_id_out, Some(2));
+        assert!(t.binding("vti1", "other").is_none());
+    }
+}
