@@ -279,26 +279,6 @@ fn tmpl_dst(policy: &str) -> Option<String> {
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// As `ip xfrm state` / `ip xfrm policy` print them (Debian 12's iproute2).
-    #[test]
-    fn kernel_peer_parsers() {
-        let state = "src 192.0.2.6 dst 192.0.2.5\n\tproto esp spi 0x00002031 reqid 31 \
-                     mode tunnel\nsrc 192.0.2.5 dst 192.0.2.6\n\tproto esp spi 0x00001031 \
-                     reqid 31 mode tunnel\n";
-        assert_eq!(sa_dst(state, 0x1031).as_deref(), Some("192.0.2.6"));
-        assert_eq!(sa_dst(state, 0x2031).as_deref(), Some("192.0.2.5"));
-        assert_eq!(sa_dst(state, 0x9), None);
-        let policy = "src 0.0.0.0/0 dst 0.0.0.0/0 \n\tdir out priority 0 ptype main \n\
-                      \ttmpl src 192.0.2.5 dst 192.0.2.6\n\t\tproto esp reqid 31 mode tunnel\n";
-        assert_eq!(tmpl_dst(policy).as_deref(), Some("192.0.2.6"));
-        assert_eq!(hex("192.0.2.6"), "C0 00 02 06");
-    }
-}
-
 /// vtiEventTable rows as (index, vtiEventKind, vtiEventNotification).
 fn event_rows(body: &str) -> Vec<(u32, String, String)> {
     let entry = format!("{ROOT}.{OBJECTS}.{EVENT_TABLE}.1.");
@@ -522,4 +502,24 @@ fn prefix(kernel: &str, errs: Vec<String>) -> Vec<String> {
     errs.into_iter()
         .map(|e| format!("[{kernel}] alarms: {e}"))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// As `ip xfrm state` / `ip xfrm policy` print them (Debian 12's iproute2).
+    #[test]
+    fn kernel_peer_parsers() {
+        let state = "src 192.0.2.6 dst 192.0.2.5\n\tproto esp spi 0x00002031 reqid 31 \
+                     mode tunnel\nsrc 192.0.2.5 dst 192.0.2.6\n\tproto esp spi 0x00001031 \
+                     reqid 31 mode tunnel\n";
+        assert_eq!(sa_dst(state, 0x1031).as_deref(), Some("192.0.2.6"));
+        assert_eq!(sa_dst(state, 0x2031).as_deref(), Some("192.0.2.5"));
+        assert_eq!(sa_dst(state, 0x9), None);
+        let policy = "src 0.0.0.0/0 dst 0.0.0.0/0 \n\tdir out priority 0 ptype main \n\
+                      \ttmpl src 192.0.2.5 dst 192.0.2.6\n\t\tproto esp reqid 31 mode tunnel\n";
+        assert_eq!(tmpl_dst(policy).as_deref(), Some("192.0.2.6"));
+        assert_eq!(hex("192.0.2.6"), "C0 00 02 06");
+    }
 }
