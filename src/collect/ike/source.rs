@@ -267,7 +267,7 @@ impl IkeSource {
             .unwrap_or_else(|e| e.into_inner());
         tracker.note_sas(&ike_sas);
         for conn in &mut connections {
-            conn.last_failure = tracker.failure(&conn.name).cloned();
+            conn.last_failure = tracker.failure_for(&conn.name, &conn.remote_addrs).cloned();
             for child in &mut conn.children {
                 if child.binding == Default::default() {
                     if let Some(seen) = tracker.binding(&conn.name, &child.name) {
