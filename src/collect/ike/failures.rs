@@ -275,10 +275,14 @@ impl FailureTracker {
     /// An `ike-updown` event.
     pub fn on_ike_updown(&mut self, now: u64, up: bool, sa: &IkeSa) {
         if sa.name == UNNAMED {
-            if !up {
-                if let Some(orphan) = self.sas.remove(&sa.uniqueid).and_then(|s| s.orphan) {
-                    self.record_peer(sa.remote_host.clone(), orphan);
-                }
+            // Kept (not removed) for failure lines that arrive after this event.
+            let state = self.sa(sa.uniqueid, now);
+            let host = state
+                .remote_host
+                .get_or_insert_with(|| sa.remote_host.clone())
+                .clone();
+            if let Some(orphan) = state.orphan.take() {
+                self.record_peer(host, orphan);
             }
             return;
         }
@@ -292,8 +296,9 @@ impl FailureTracker {
                 "IKE_SA {}[{}] down in state {}",
                 sa.name, sa.uniqueid, sa.state
             );
+            // The SA's state stays (bounded by MAX_SAS): the lines that
+            // explain this event may still be on their way.
             self.went_down(now, sa, None, what);
-            self.sas.remove(&sa.uniqueid);
         }
     }
 
@@ -413,6 +418,16 @@ mod tests {
         t.on_ike_updown(20, true, &sa(2, "ESTABLISHED"));
         log(&mut t, 30, 2, "sending DPD request");
         log(&mut t, 60, 2, "giving up after 5 retransmits");
+        assert_eq!(reason(&t).unwrap().0, TermReason::DpdTimeout);
+    }
+
+    #[test]
+    fn dpd_give_up_arriving_after_the_down_event() {
+        let mut t = FailureTracker::new();
+        t.on_ike_updown(1, true, &sa(5, "ESTABLISHED"));
+        log(&mut t, 3, 5, "sending DPD request");
+        t.on_ike_updown(7, false, &sa(5, "ESTABLISHED"));
+        log(&mut t, 7, 5, "giving up after 2 retransmits");
         assert_eq!(reason(&t).unwrap().0, TermReason::DpdTimeout);
     }
 
@@ -552,6 +567,15 @@ mod tests {
         down.remote_host = "192.0.2.1".into();
         t.on_ike_updown(9, false, &down);
         assert_eq!(t.failure_for("vti1", &peers).unwrap().unix_secs, 9);
+
+        // Down event first, failure line after it.
+        down.uniqueid = 6;
+        t.on_ike_updown(10, false, &down);
+        t.on_log(10, Some("(unnamed)"), Some(6), "no proposal found");
+        assert_eq!(
+            t.failure_for("vti1", &peers).unwrap().ike_sa_uniqueid,
+            Some(6)
+        );
 
         // A newer named failure wins.
         log(&mut t, 12, 5, "received AUTHENTICATION_FAILED notify error");

@@ -6,8 +6,10 @@
 //! served from the last snapshot).
 //!
 //! Without charon the sample says unavailable and why; one warning is
-//! logged per change of that state; both connections retry with a capped
-//! exponential backoff, so a charon restart is followed on its own.
+//! logged when the view becomes unavailable (a different reason during the
+//! same outage is logged at info), one info line when it is back; both
+//! connections retry with a capped exponential backoff, so a charon restart
+//! is followed on its own.
 
 use std::io::ErrorKind;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -225,9 +227,13 @@ impl IkeSource {
             return;
         }
         let endpoint = &self.options.endpoint;
-        match state {
-            Ok(()) => tracing::info!(%endpoint, "IKE view available (charon over VICI)"),
-            Err(why) => tracing::warn!(%endpoint, "IKE view unavailable: {}", why.describe()),
+        match (self.state, state) {
+            (_, Ok(())) => tracing::info!(%endpoint, "IKE view available (charon over VICI)"),
+            // One warning per outage; a new reason within it is only news.
+            (Some(Err(_)), Err(why)) => {
+                tracing::info!(%endpoint, "IKE view still unavailable: {}", why.describe())
+            }
+            (_, Err(why)) => tracing::warn!(%endpoint, "IKE view unavailable: {}", why.describe()),
         }
         self.state = Some(state);
     }
