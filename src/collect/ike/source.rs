@@ -36,7 +36,12 @@ pub const EVENTS: [&str; 5] = [
 ];
 
 const FIRST_RETRY: Duration = Duration::from_millis(500);
+/// The poll connection retries at most this far apart (polls come every
+/// few seconds anyway) …
 const MAX_RETRY: Duration = Duration::from_secs(30);
+/// … the event connection more often: while it is down, failure reasons
+/// are lost.
+const MAX_EVENT_RETRY: Duration = Duration::from_secs(5);
 
 #[derive(Debug, Clone)]
 pub struct IkeOptions {
@@ -104,13 +109,15 @@ impl Unavailable {
 #[derive(Debug)]
 struct Backoff {
     delay: Duration,
+    cap: Duration,
     next_attempt: Option<Instant>,
 }
 
 impl Backoff {
-    fn new() -> Self {
+    fn new(cap: Duration) -> Self {
         Backoff {
             delay: FIRST_RETRY,
+            cap,
             next_attempt: None,
         }
     }
@@ -122,12 +129,12 @@ impl Backoff {
     fn failed(&mut self, now: Instant) -> Duration {
         let delay = self.delay;
         self.next_attempt = Some(now + delay);
-        self.delay = (self.delay * 2).min(MAX_RETRY);
+        self.delay = (self.delay * 2).min(self.cap);
         delay
     }
 
     fn succeeded(&mut self) {
-        *self = Backoff::new();
+        *self = Backoff::new(self.cap);
     }
 }
 
@@ -163,7 +170,7 @@ impl IkeSource {
         IkeSource {
             options,
             client: None,
-            backoff: Backoff::new(),
+            backoff: Backoff::new(MAX_RETRY),
             state: None,
             shared,
             events,
@@ -303,7 +310,7 @@ fn unix_now() -> u64 {
 /// start over after a capped backoff. Logs at debug only: the poll side
 /// owns the one warning per availability change.
 async fn follow_events(options: IkeOptions, shared: Arc<Shared>) {
-    let mut backoff = Backoff::new();
+    let mut backoff = Backoff::new(MAX_EVENT_RETRY);
     loop {
         let connected = timeout(options.timeout, async {
             let mut client = Client::connect(&options.endpoint).await?;
@@ -388,7 +395,7 @@ mod tests {
 
     #[test]
     fn backoff_doubles_up_to_its_cap_and_resets() {
-        let mut b = Backoff::new();
+        let mut b = Backoff::new(MAX_RETRY);
         let now = Instant::now();
         assert!(b.ready(now));
         let delays: Vec<_> = (0..9).map(|_| b.failed(now)).collect();
