@@ -130,6 +130,23 @@ secrets {{
             .unwrap();
     }
 
+    /// Waits until `side`'s charon process is gone.
+    fn wait_exited(&self, side: &str) {
+        let pid = std::fs::read_to_string(self.path().join(side).join("pid")).unwrap();
+        let started = Instant::now();
+        while Command::new("kill")
+            .args(["-0", pid.trim()])
+            .status()
+            .is_ok_and(|s| s.success())
+        {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "charon {side} still running"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// The `[IKE]` lines at the end of `side`'s log.
     fn log_tail(&self, side: &str) -> String {
         let log = self.log(side);
@@ -403,6 +420,20 @@ async fn real_charon_reasons_and_restart() {
     )
     .await;
     assert!(back.ike_sas.is_empty());
+
+    // 8. Restarted between two polls: the connection kept from the first is
+    // dead, and the very next poll reconnects instead of reporting that.
+    pair.kill("a", "TERM");
+    pair.wait_exited("a");
+    let restarted = pair.script(&["restart", "a"]);
+    assert!(restarted.status.success());
+    pair.load("a", PSK, IKE, "192.0.2.2");
+    let next = a.poll().await;
+    assert!(
+        next.available,
+        "first poll after a restart:\n{}",
+        json(&next)
+    );
 
     // Nothing secret ever shows: the PSKs are in neither side's JSON.
     for sample in [&up, &deleted, &auth, &np, &unreachable, &dpd, &back] {

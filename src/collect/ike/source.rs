@@ -192,7 +192,7 @@ impl IkeSource {
         let result = if self.client.is_none() && !self.backoff.ready(now) {
             Err(self.last_unavailable())
         } else {
-            match timeout(self.options.timeout, self.query()).await {
+            match timeout(self.options.timeout, self.query_reconnecting()).await {
                 Ok(Ok(lists)) => Ok(lists),
                 Ok(Err(error)) => {
                     tracing::debug!(endpoint = %self.options.endpoint, %error, "VICI poll failed");
@@ -243,6 +243,23 @@ impl IkeSource {
             (_, Err(why)) => tracing::warn!(%endpoint, "IKE view unavailable: {}", why.describe()),
         }
         self.state = Some(state);
+    }
+
+    /// [`Self::query`]; if the connection kept from the last poll turns out
+    /// dead (charon restarted since), once more on a fresh one, so a restart
+    /// costs no poll.
+    async fn query_reconnecting(
+        &mut self,
+    ) -> Result<(Vec<IkeConnection>, Vec<IkeSa>), ClientError> {
+        let reused = self.client.is_some();
+        match self.query().await {
+            Err(error) if reused && is_stale(&error) => {
+                tracing::debug!(endpoint = %self.options.endpoint, %error, "VICI connection went stale; reconnecting");
+                self.client = None;
+                self.query().await
+            }
+            result => result,
+        }
     }
 
     async fn query(&mut self) -> Result<(Vec<IkeConnection>, Vec<IkeSa>), ClientError> {
@@ -296,6 +313,18 @@ impl IkeSource {
             connections,
             ike_sas,
         }
+    }
+}
+
+/// An error that means the peer went away, not that it misbehaved.
+fn is_stale(error: &ClientError) -> bool {
+    match error {
+        ClientError::Closed => true,
+        ClientError::Io(e) => matches!(
+            e.kind(),
+            ErrorKind::ConnectionReset | ErrorKind::BrokenPipe | ErrorKind::UnexpectedEof
+        ),
+        _ => false,
     }
 }
 
