@@ -5,7 +5,11 @@
 //! was notified — plus the few numbers only its notification carries
 //! (`Detail`). The event history (`history`) records that common part for
 //! any kind, so a new kind of notification is recorded by its `EventKind`
-//! value alone.
+//! value alone (numbered as vtiEventKind in the MIB, where ikeDown(6) to
+//! tunnelUp(9) are reserved). Sending it takes its switch in
+//! `NotificationEnables::allows` and, in `notify`, the objects of its
+//! NOTIFICATION-TYPE (a `Detail` of its own if it carries numbers); the
+//! common tail (cause, peer, event index) is added there for every kind.
 
 use serde::Serialize;
 
