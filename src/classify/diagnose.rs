@@ -20,7 +20,9 @@ use crate::model::{
 pub struct Evidence<'a> {
     pub tunnel: &'a Tunnel,
     pub delta: &'a Categories,
-    /// All SAs and policies of the namespace (None: not readable).
+    /// All SAs and policies of the namespace (None: not readable). Each SA
+    /// row names the tunnel that uses it (`mapping`, over every tunnel of the
+    /// poll; 0: none).
     pub sas: Option<&'a [SaRow]>,
     pub policies: Option<&'a [Policy]>,
     /// `XFRM_MSG_GETDEFAULT`: true when unmatched outbound traffic is blocked.
@@ -295,7 +297,7 @@ fn carrier(e: &Evidence) -> Diagnosis {
 }
 
 /// No SA matches the tunnel: absent, or present with the wrong endpoints
-/// (vti/vti6) or the wrong if_id (xfrm).
+/// (vti/vti6) or the wrong if_id (xfrm) and used by no tunnel.
 fn missing_sa(e: &Evidence, sas: &[SaRow], policy: Option<&Policy>) -> Diagnosis {
     let t = e.tunnel;
     let selector = selector_text(t);
@@ -316,13 +318,10 @@ fn missing_sa(e: &Evidence, sas: &[SaRow], policy: Option<&Policy>) -> Diagnosis
     }
     match t.kind {
         TunnelKind::Vti | TunnelKind::Vti6 => {
-            let mismatched = sas
-                .iter()
-                .map(|r| &r.sa)
-                .find_map(|sa| match sa_fit(t, sa) {
-                    SaFit::Mismatch(why) if sa.direction == SaDirection::Out => Some((sa, why)),
-                    _ => None,
-                });
+            let mismatched = unused_out_sas(sas).find_map(|sa| match sa_fit(t, sa) {
+                SaFit::Mismatch(why) => Some((sa, why)),
+                _ => None,
+            });
             if let Some((sa, why)) = mismatched {
                 let what = match why {
                     SaMismatch::Endpoints => "endpoints differ",
@@ -357,11 +356,9 @@ fn missing_sa(e: &Evidence, sas: &[SaRow], policy: Option<&Policy>) -> Diagnosis
             let template_dsts: Vec<IpAddr> = policy
                 .map(|p| p.templates.iter().filter_map(|tm| tm.dst).collect())
                 .unwrap_or_default();
-            if let Some(sa) = sas.iter().map(|r| &r.sa).find(|sa| {
-                sa.direction == SaDirection::Out
-                    && sa.if_id != Some(if_id)
-                    && template_dsts.contains(&sa.dst)
-            }) {
+            if let Some(sa) = unused_out_sas(sas)
+                .find(|sa| sa.if_id != Some(if_id) && template_dsts.contains(&sa.dst))
+            {
                 return Diagnosis {
                     cause: Cause::IfIdMismatch,
                     text: format!(
@@ -546,6 +543,17 @@ pub fn outbound_sas<'a>(
     sas.iter()
         .map(|r| &r.sa)
         .filter(move |sa| sa.direction == SaDirection::Out && sa_fit(t, sa) == SaFit::Match)
+}
+
+/// Outbound SAs no tunnel uses: the only ones a tunnel without an SA may be
+/// told is its own, misconfigured (other endpoints, other if_id). An SA
+/// another tunnel uses is that tunnel's, even towards the same peer with the
+/// same mark: several tunnels to one peer each have their own, and one that
+/// lost its SA has no SA at all.
+fn unused_out_sas(sas: &[SaRow]) -> impl Iterator<Item = &SecurityAssociation> {
+    sas.iter()
+        .filter(|r| r.tunnel_ifindex == 0 && r.sa.direction == SaDirection::Out)
+        .map(|r| &r.sa)
 }
 
 /// The OUT policy the tunnel's packets hit.

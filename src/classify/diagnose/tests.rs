@@ -464,3 +464,129 @@ fn routing_loop_on_xfrm_names_the_sa_peer() {
         d.text
     );
 }
+
+/// SA rows as the builder makes them: each names the tunnel that uses it.
+fn owned_rows(tunnels: &[Tunnel], sas: &[SecurityAssociation]) -> Vec<SaRow> {
+    let owners = crate::classify::mapping::map_sas(tunnels, sas);
+    sas.iter()
+        .zip(owners)
+        .enumerate()
+        .map(|(i, (sa, owner))| SaRow {
+            tunnel_ifindex: owner,
+            index: i as u32 + 1,
+            sa: sa.clone(),
+        })
+        .collect()
+}
+
+fn run_among(
+    tunnels: &[Tunnel],
+    t: &Tunnel,
+    sas: &[SecurityAssociation],
+    pols: &[Policy],
+) -> Diagnosis {
+    let rows = owned_rows(tunnels, sas);
+    let stats = vec![("XfrmOutNoStates".to_string(), 3)];
+    diagnose(&Evidence {
+        tunnel: t,
+        delta: &carrier(3),
+        sas: Some(&rows),
+        policies: Some(pols),
+        default_out_blocks: Some(false),
+        xfrm_stat_delta: &stats,
+        peer: peer_of(t, &rows, pols),
+        route: via(2, 1500),
+        after_hard_expiry: false,
+    })
+}
+
+#[test]
+fn xfrm_siblings_to_one_peer_are_not_blamed_for_a_missing_sa() {
+    // Four XFRM interfaces to one peer (if_id 0x42..0x45): the first two have their
+    // SAs, the last two lost theirs. Each tunnel's SA is its own: the two without one
+    // have no outbound SA, not an if_id mismatch with a working neighbour.
+    const PEER: &str = "203.0.113.9";
+    let tunnels: Vec<Tunnel> = (0..4)
+        .map(|i| xfrm_tunnel(9 + i, &format!("xfrm{}", i + 1), 0x42 + i))
+        .collect();
+    let mut sas = Vec::new();
+    for i in 0..2 {
+        let mut out = sa(0x300 + i, "203.0.113.1", PEER, SaDirection::Out);
+        out.if_id = Some(0x42 + i);
+        let mut inb = sa(0x400 + i, PEER, "203.0.113.1", SaDirection::In);
+        inb.if_id = Some(0x42 + i);
+        sas.extend([out, inb]);
+    }
+    let pols: Vec<Policy> = (0..4).map(|i| policy(None, Some(0x42 + i), PEER)).collect();
+    for t in &tunnels[2..] {
+        let d = run_among(&tunnels, t, &sas, &pols);
+        assert_eq!(d.cause, Cause::NoOutboundSa, "{}: {}", t.name, d.text);
+        let if_id = t.if_id.unwrap();
+        assert!(d.text.contains(&format!("if_id {if_id}")), "{}", d.text);
+        assert!(d.text.contains(&format!("to {PEER}")), "{}", d.text);
+        assert!(!d.text.contains("spi"), "{}", d.text);
+    }
+    // An SA towards that peer that no interface uses (if_id 0x99) is the near miss:
+    // the if_id mismatch is named, for each tunnel without an SA.
+    let mut orphan = sa(0x999, "203.0.113.1", PEER, SaDirection::Out);
+    orphan.if_id = Some(0x99);
+    sas.push(orphan);
+    for t in &tunnels[2..] {
+        let d = run_among(&tunnels, t, &sas, &pols);
+        assert_eq!(d.cause, Cause::IfIdMismatch, "{}: {}", t.name, d.text);
+        assert!(d.text.contains("spi 0x00000999"), "{}", d.text);
+        assert!(d.text.contains("has if_id 153"), "{}", d.text);
+    }
+    // Without the other interfaces (deleted), their SAs are nobody's: near misses.
+    let d = run_among(&tunnels[2..3], &tunnels[2], &sas[..4], &pols);
+    assert_eq!(d.cause, Cause::IfIdMismatch, "{}", d.text);
+}
+
+#[test]
+fn vti_siblings_sharing_a_mark_are_not_an_endpoint_mismatch() {
+    // Per-subnet tunnels to one peer, from different local addresses, with the same
+    // mark: each sibling's SA is a near miss of the others (same mark, other source),
+    // but it is a working tunnel's own. IPv4 and IPv6 outer.
+    for (locals, peer, other_peer) in [
+        (
+            ["192.0.2.1", "192.0.2.3", "192.0.2.5"],
+            "198.51.100.7",
+            "203.0.113.5",
+        ),
+        (
+            ["2001:db8::1", "2001:db8::3", "2001:db8::5"],
+            "2001:db8::7",
+            "2001:db8:ffff::5",
+        ),
+    ] {
+        let tunnels: Vec<Tunnel> = locals
+            .iter()
+            .enumerate()
+            .map(|(i, l)| vti_tunnel(7 + i as u32, &format!("vti{i}"), l, peer, 5))
+            .collect();
+        let marked = |spi, src, dst, dir| {
+            let mut s = sa(spi, src, dst, dir);
+            s.mark = Some((5, 0xffff_ffff));
+            s
+        };
+        // The first tunnel has its SAs; the other two have lost theirs.
+        let mut sas = vec![
+            marked(0x100, locals[0], peer, SaDirection::Out),
+            marked(0x200, peer, locals[0], SaDirection::In),
+        ];
+        let pols = vec![policy(Some(5), None, peer)];
+        for t in &tunnels[1..] {
+            let d = run_among(&tunnels, t, &sas, &pols);
+            assert_eq!(d.cause, Cause::NoOutboundSa, "{}: {}", t.name, d.text);
+            let local = t.local.unwrap();
+            assert!(d.text.contains(&format!("{local} -> {peer}")), "{}", d.text);
+        }
+        // An SA with that mark no tunnel uses (towards another peer): the endpoint
+        // mismatch is named.
+        sas.push(marked(0x999, locals[2], other_peer, SaDirection::Out));
+        let d = run_among(&tunnels, &tunnels[2], &sas, &pols);
+        assert_eq!(d.cause, Cause::SaEndpointMismatch, "{}", d.text);
+        assert!(d.text.contains("spi 0x00000999"), "{}", d.text);
+        assert!(d.text.contains(other_peer), "{}", d.text);
+    }
+}

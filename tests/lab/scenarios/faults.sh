@@ -16,6 +16,20 @@
 #   xfrm      xfrm1   192.0.2.5   -> 192.0.2.6        if_id 31   198.51.100.10   (dev ul)
 #   xfrm6     xfrm2   2001:db8::5 -> 2001:db8::6      if_id 32   2001:db8:32::2  (no dev)
 #
+# and, for the "siblings" scenario only (issue 15), two tunnels of each kind to one peer,
+# all added here; the second of each pair loses its outbound SA while the first carries
+# traffic. A vti/vti6 pair needs two local addresses (the kernel refuses two vti tunnels
+# with the same endpoints) and shares its mark, so each SA is a near miss of the other
+# tunnel (same mark, other source); its policies select the tunnel's inner /30 (per-subnet
+# tunnels). The vti6 pair carries IPv4 (no link-local IPv6 the /30 policies would miss).
+#
+#   vti       vti3    192.0.2.9   -> 192.0.2.10       mark 13    198.51.100.18
+#   vti       vti4    192.0.2.11  -> 192.0.2.10       mark 13    198.51.100.22
+#   vti6-in4  vti65   2001:db8::9 -> 2001:db8::a      mark 25    198.51.100.26
+#   vti6-in4  vti66   2001:db8::b -> 2001:db8::a      mark 25    198.51.100.30
+#   xfrm      xfrm3   192.0.2.13  -> 192.0.2.14       if_id 33   198.51.100.34
+#   xfrm      xfrm4   192.0.2.13  -> 192.0.2.14       if_id 34   198.51.100.38
+#
 # Each scenario S writes sections
 #   faults.S.plan                       "tunnel label fault pings" per faulted tunnel
 #   faults.S.before.links / .after.links    ip -s -s -j link show (left)
@@ -49,6 +63,14 @@ tun() {
                T_SEL='sel src 0.0.0.0/0 dst 0.0.0.0/0' ;;
         xfrm1) T_KIND=xfrm;     T_L=192.0.2.5;   T_R=192.0.2.6;   T_KEY=31; T_SO=0x1031; T_PEER=198.51.100.10 ;;
         xfrm2) T_KIND=xfrm6;    T_L=2001:db8::5; T_R=2001:db8::6; T_KEY=32; T_SO=0x1032; T_PEER=2001:db8:32::2 ;;
+        vti3)  T_KIND=vti;      T_L=192.0.2.9;   T_R=192.0.2.10;  T_KEY=13; T_SO=0x1013; T_PEER=198.51.100.18 ;;
+        vti4)  T_KIND=vti;      T_L=192.0.2.11;  T_R=192.0.2.10;  T_KEY=13; T_SO=0x1113; T_PEER=198.51.100.22 ;;
+        vti65) T_KIND=vti6-in4; T_L=2001:db8::9; T_R=2001:db8::a; T_KEY=25; T_SO=0x1025; T_PEER=198.51.100.26
+               T_SEL='sel src 0.0.0.0/0 dst 0.0.0.0/0' ;;
+        vti66) T_KIND=vti6-in4; T_L=2001:db8::b; T_R=2001:db8::a; T_KEY=25; T_SO=0x1125; T_PEER=198.51.100.30
+               T_SEL='sel src 0.0.0.0/0 dst 0.0.0.0/0' ;;
+        xfrm3) T_KIND=xfrm;     T_L=192.0.2.13;  T_R=192.0.2.14;  T_KEY=33; T_SO=0x1033; T_PEER=198.51.100.34 ;;
+        xfrm4) T_KIND=xfrm;     T_L=192.0.2.13;  T_R=192.0.2.14;  T_KEY=34; T_SO=0x1034; T_PEER=198.51.100.38 ;;
         *) die "tun: unknown tunnel $1" ;;
     esac
     case $T_KIND in
@@ -204,37 +226,81 @@ fault_ping() {
     fi
 }
 
+# sibling_vti NAME LOCAL REMOTE KEY INNER_L INNER_R SPI_OUT SPI_IN — vti_pair for a
+# tunnel sharing its mark with another one to the same peer: its policies select only
+# its inner /30 (the mark alone cannot pick the tunnel), reqid KEY. IPv4 inner.
+sibling_vti() {
+    local name=$1 lo=$2 re=$3 key=$4 il=$5 ir=$6 so=$7 si=$8 kind=mk_vti sel='' net
+    case $lo in *:*) kind=mk_vti6 sel='sel src 0.0.0.0/0 dst 0.0.0.0/0' ;; esac
+    net=${il%.*}.$((${il##*.} & ~3))/30
+    NS=left  $kind "$name" "$lo" "$re" "$key"
+    NS=right $kind "$name" "$re" "$lo" "$key"
+    # shellcheck disable=SC2086
+    {
+        NS=left  mk_sa "$lo" "$re" "$so" "$key" mark "$key" $sel
+        NS=left  mk_sa "$re" "$lo" "$si" "$key" mark "$key" $sel
+        NS=right mk_sa "$re" "$lo" "$si" "$key" mark "$key" $sel
+        NS=right mk_sa "$lo" "$re" "$so" "$key" mark "$key" $sel
+    }
+    NS=left  mk_pol out 0.0.0.0/0 "$net" "$lo" "$re" "$key" mark "$key"
+    NS=left  mk_pol in "$net" 0.0.0.0/0 "$re" "$lo" "$key" mark "$key"
+    NS=right mk_pol out 0.0.0.0/0 "$net" "$re" "$lo" "$key" mark "$key"
+    NS=right mk_pol in "$net" 0.0.0.0/0 "$lo" "$re" "$key" mark "$key"
+    tunnel_finish "$name" "$il" "$ir"
+}
+
+# siblings_topology — the "siblings" tunnels (see the header), on extra underlay
+# addresses.
+siblings_topology() {
+    local a
+    for a in 9 11 13; do addr left ul "192.0.2.$a/24"; done
+    for a in 10 14; do addr right ul "192.0.2.$a/24"; done
+    addr left ul 2001:db8::9/64
+    addr left ul 2001:db8::b/64
+    addr right ul 2001:db8::a/64
+    sibling_vti vti3 192.0.2.9 192.0.2.10 13 198.51.100.17 198.51.100.18 0x1013 0x2013
+    sibling_vti vti4 192.0.2.11 192.0.2.10 13 198.51.100.21 198.51.100.22 0x1113 0x2113
+    sibling_vti vti65 2001:db8::9 2001:db8::a 25 198.51.100.25 198.51.100.26 0x1025 0x2025
+    sibling_vti vti66 2001:db8::b 2001:db8::a 25 198.51.100.29 198.51.100.30 0x1125 0x2125
+    xfrm_pair xfrm3 33 192.0.2.13 192.0.2.14 198.51.100.33 198.51.100.34 0x1033 0x2033
+    xfrm_pair xfrm4 34 192.0.2.13 192.0.2.14 198.51.100.37 198.51.100.38 0x1034 0x2034
+}
+
 # ---- reading ---------------------------------------------------------------------------
 
 ifindex_of() { ip -n left -o link show dev "$1" | cut -d: -f1; }
 
-mib_oids() {
+mib_oids() { # TUNNEL...
     local t c idx
-    for t in $ALL_TUNNELS; do
+    for t in "$@"; do
         idx=$(cat "/tmp/faults.ifindex.$t")
         for c in $MIB_COLS; do printf '%s.1.3.1.%s.%s ' "$ROOT" "$c" "$idx"; done
     done
 }
 
-read_state() { # SCENARIO before|after
-    section "faults.$1.$2.links" ip -n left -s -s -j link show
-    # shellcheck disable=SC2046,SC2086
-    NS=left section "faults.$1.$2.mib" snmp snmpget $(mib_oids)
-    section "faults.$1.$2.xfrm_stat" nsx left cat /proc/net/xfrm_stat
+read_state() { # SCENARIO before|after TUNNEL... (the vtiIfEntry rows read)
+    local name=$1 phase=$2
+    shift 2
+    section "faults.$name.$phase.links" ip -n left -s -s -j link show
+    # shellcheck disable=SC2046
+    NS=left section "faults.$name.$phase.mib" snmp snmpget $(mib_oids "$@")
+    section "faults.$name.$phase.xfrm_stat" nsx left cat /proc/net/xfrm_stat
 }
 
 # scenario NAME TUNNEL:FAULT... — one scenario (see the header).
 scenario() {
-    local name=$1 tf t f pids
+    local name=$1 tf t f pids tunnels=''
     shift
     section_begin "faults.$name.plan"
     for tf in "$@"; do
         t=${tf%%:*} f=${tf#*:}
         tun "$t"
         echo "$t $T_KIND $f $(ping_count "$f")" >&3
+        tunnels="$tunnels $t"
     done
     section_end
-    read_state "$name" before
+    # shellcheck disable=SC2086
+    read_state "$name" before $tunnels
     log "scenario $name: inject"
     for tf in "$@"; do tun "${tf%%:*}"; inject "${tf#*:}"; done
     [ "$name" = qdisc ] && run tc -n left qdisc add dev ul root pfifo limit 0
@@ -253,7 +319,8 @@ scenario() {
     done
     # Two polls of the agent (interval 1 s) after the last packet.
     sleep 2.5
-    read_state "$name" after
+    # shellcheck disable=SC2086
+    read_state "$name" after $tunnels
     log "scenario $name: restore"
     [ "$name" = qdisc ] && run tc -n left qdisc del dev ul root
     for tf in "$@"; do tun "${tf%%:*}"; restore "${tf#*:}"; done
@@ -274,7 +341,8 @@ faults_main() {
     # Other peers for the endpoint-mismatch scenario, on-link on the underlay.
     run ip -n left route add 203.0.113.0/24 dev ul
     run ip -n left -6 route add 2001:db8:ffff::/64 dev ul
-    ALL_TUNNELS="vti1 vti2 vti61 vti62 vti64 xfrm1 xfrm2"
+    siblings_topology
+    ALL_TUNNELS="vti1 vti2 vti61 vti62 vti64 xfrm1 xfrm2 vti3 vti4 vti65 vti66 xfrm3 xfrm4"
     # IPv6-inner tunnels keep soliciting routers (router_solicitations -1: forever, with
     # backoff) from their link-local address: such an RS sent during a fault is one more
     # error than the pings. Stop them; nothing else is sent unprompted.
@@ -313,6 +381,10 @@ faults_main() {
         # its own cause (xfrm_stat, being per namespace, cannot tell them apart).
         scenario multi vti1:nosa vti2:block vti61:noroute vti62:endpoint xfrm1:ifid \
             xfrm2:nopolicy vti64:selector
+        # Two tunnels of each kind to one peer, the second without its outbound SA:
+        # it has no SA (the first one's is not its near miss); the first stays healthy.
+        scenario siblings vti3:healthy vti4:nosa vti65:healthy vti66:nosa \
+            xfrm3:healthy xfrm4:nosa
         scenario healthy2 $(every healthy $FAULT_TUNNELS)
     }
 
