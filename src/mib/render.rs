@@ -3,15 +3,12 @@
 
 use std::sync::Arc;
 
-use super::columns::{
-    self, alarm_col, global, if_col, sa_col, served_ids, xfrm_stat, Column, MibEnum,
-};
-use super::index::{MibIndex, Region, RenderCtx, Scalar, Table};
+use super::columns::{alarm_col, global, if_col, sa_col, served_ids, xfrm_stat, MibEnum};
+use super::index::{MibIndex, Region, Scalar, Table};
 use super::oids;
 use crate::alarm::AlarmTable;
 use crate::model::Snapshot;
 use crate::oid::Oid;
-use crate::value::Value;
 
 pub fn render(snapshot: Arc<Snapshot>, alarms: Arc<AlarmTable>, root: &Oid) -> MibIndex {
     let objects = root.child(&[oids::OBJECTS]);
@@ -24,18 +21,6 @@ pub fn render(snapshot: Arc<Snapshot>, alarms: Arc<AlarmTable>, root: &Oid) -> M
     regions.push(Region::Table(sa_table(&snapshot, &objects)));
     regions.push(Region::Table(alarm_table(alarms, &objects)));
     MibIndex::new(root.clone(), regions)
-}
-
-/// Reads cell `id` of `row` as `columns` describe it (`None`: no such
-/// column, or no value in this row).
-fn cell<R, S>(
-    columns: &'static [Column<R, S>],
-    id: u32,
-    row: &R,
-    shared: &S,
-    ctx: &RenderCtx,
-) -> Option<Value> {
-    columns::by_id(columns, id).and_then(|c| (c.read)(row, shared, ctx))
 }
 
 fn scalars(snap: &Arc<Snapshot>, objects: &Oid) -> Vec<Scalar> {
@@ -67,7 +52,7 @@ fn xfrm_stat_table(snap: &Arc<Snapshot>, objects: &Oid) -> Table {
         rows,
         Box::new(move |row, col, ctx| {
             let stat = snap.xfrm_stat.as_ref()?.get(row)?;
-            cell(xfrm_stat::COLUMNS, col, stat, &(), ctx)
+            xfrm_stat::read(col, stat, &(), ctx)
         }),
     )
 }
@@ -80,7 +65,7 @@ fn if_table(snap: &Arc<Snapshot>, objects: &Oid) -> Table {
         entry,
         served_ids(if_col::COLUMNS),
         rows,
-        Box::new(move |row, col, ctx| cell(if_col::COLUMNS, col, &snap.tunnels[row], &snap, ctx)),
+        Box::new(move |row, col, ctx| if_col::read(col, &snap.tunnels[row], &snap, ctx)),
     )
 }
 
@@ -96,7 +81,7 @@ fn sa_table(snap: &Arc<Snapshot>, objects: &Oid) -> Table {
         entry,
         served_ids(sa_col::COLUMNS),
         rows,
-        Box::new(move |row, col, ctx| cell(sa_col::COLUMNS, col, &snap.sas[row], &(), ctx)),
+        Box::new(move |row, col, ctx| sa_col::read(col, &snap.sas[row], &(), ctx)),
     )
 }
 
@@ -110,6 +95,6 @@ fn alarm_table(alarms: Arc<AlarmTable>, objects: &Oid) -> Table {
         entry,
         served_ids(alarm_col::COLUMNS),
         rows,
-        Box::new(move |row, col, ctx| cell(alarm_col::COLUMNS, col, &alarms.get(row), &(), ctx)),
+        Box::new(move |row, col, ctx| alarm_col::read(col, &alarms.get(row), &(), ctx)),
     )
 }
