@@ -20,3 +20,4 @@ pub mod oid;
 pub mod poller;
 pub mod show;
 pub mod value;
+pub mod vici;

@@ -1,13 +1,14 @@
 //! Real-kernel lab: boots the Debian 6.1 and 6.12 cloud kernels under QEMU side by side
 //! (one QEMU process per kernel, each driven from its own thread), ONCE each, running
 //! `tests/lab/scenarios/all.sh`, which runs the lab's parts in order from a clean slate:
-//! tunnels, collect, agent, faults, alarms (a part without a script is skipped and says
+//! tunnels, collect, agent, faults, alarms, ike (a part without a script is skipped and says
 //! so). Each part writes sections `<part>.*`; its host-side check is
 //! `tests/lab/checks/<part>.rs`. Every check runs for every kernel; all problems are
 //! printed, and any fails the test. See `tests/lab/README.md`.
 //!
 //! Needs on the host: qemu-system-x86, busybox-static, kmod, cpio, xz-utils, iproute2,
-//! iputils-ping, util-linux, snmpd, snmp, and apt with Debian package lists (the kernels
+//! iputils-ping, util-linux, snmpd, snmp, strongswan-charon, strongswan-swanctl,
+//! libstrongswan-standard-plugins, and apt with Debian package lists (the kernels
 //! are downloaded on first use into `.lab-cache/`): `tests/lab/install-deps.sh` installs
 //! them. Missing pieces make the test FAIL, with the install command, never skip.
 //!
@@ -28,6 +29,8 @@ mod collect;
 mod common;
 #[path = "lab/checks/faults.rs"]
 mod faults;
+#[path = "lab/checks/ike.rs"]
+mod ike;
 #[path = "lab/checks/tunnels.rs"]
 mod tunnels;
 
@@ -56,11 +59,13 @@ const CHECKS: &[(&str, Check)] = &[
     ("agent", agent::check),
     ("faults", faults::check),
     ("alarms", alarms::check),
+    ("ike", ike::check),
 ];
 
 const INSTALL: &str = "tests/lab/install-deps.sh (apt-get install -y qemu-system-x86 \
                        busybox-static kmod cpio xz-utils iproute2 iputils-ping util-linux \
-                       snmpd snmp)";
+                       snmpd snmp strongswan-charon strongswan-swanctl \
+                       libstrongswan-standard-plugins)";
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -106,7 +111,9 @@ fn read_run(series: &str, out: &Path, exit: Option<i32>, stderr: String, wall_s:
 
 struct Bins {
     agent: PathBuf,
-    collect_once: PathBuf,
+    /// The examples put in the guest's /usr/local/bin: collect_once (collect part),
+    /// ike_dump (ike part).
+    examples: Vec<PathBuf>,
 }
 
 /// A stripped copy of `bin` (the debug builds are ~60 MB; the initramfs lives in guest
@@ -126,16 +133,20 @@ fn stripped(bin: &Path, dir: &Path) -> PathBuf {
     }
 }
 
-/// The agent (cargo builds it for this test) and the `collect_once` example, which
-/// `cargo test --test lab` does not build: built here, with the same profile and
-/// target directory, so it is never stale.
+/// The examples the guest runs besides the agent.
+const EXAMPLES: [&str; 2] = ["collect_once", "ike_dump"];
+
+/// The agent (cargo builds it for this test) and the EXAMPLES, which `cargo test --test
+/// lab` does not build: built here, with the same profile and target directory, so they
+/// are never stale.
 fn binaries() -> Bins {
     let exe = std::env::current_exe().unwrap();
     // target/<profile>/deps/lab-<hash>
     let profile_dir = exe.parent().and_then(Path::parent).unwrap();
     let target_dir = profile_dir.parent().unwrap();
     let mut cmd = Command::new(env_or("CARGO", "cargo"));
-    cmd.args(["build", "--quiet", "--example", "collect_once"])
+    cmd.args(["build", "--quiet"])
+        .args(EXAMPLES.iter().flat_map(|e| ["--example", e]))
         .arg("--manifest-path")
         .arg(repo().join("Cargo.toml"))
         .arg("--target-dir")
@@ -143,24 +154,28 @@ fn binaries() -> Bins {
     if profile_dir.file_name().is_some_and(|n| n == "release") {
         cmd.arg("--release");
     }
-    let status = cmd
-        .status()
-        .expect("running cargo build --example collect_once");
+    let status = cmd.status().expect("running cargo build --example …");
     assert!(
         status.success(),
-        "cargo build --example collect_once failed"
-    );
-    let example = profile_dir.join("examples/collect_once");
-    assert!(
-        example.is_file(),
-        "{} missing after the build",
-        example.display()
+        "cargo build of the examples {EXAMPLES:?} failed"
     );
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("lab-bin");
     std::fs::create_dir_all(&dir).unwrap();
+    let examples = EXAMPLES
+        .iter()
+        .map(|e| {
+            let example = profile_dir.join("examples").join(e);
+            assert!(
+                example.is_file(),
+                "{} missing after the build",
+                example.display()
+            );
+            stripped(&example, &dir)
+        })
+        .collect();
     Bins {
         agent: stripped(Path::new(env!("CARGO_BIN_EXE_vti-agentx")), &dir),
-        collect_once: stripped(&example, &dir),
+        examples,
     }
 }
 
@@ -172,12 +187,13 @@ fn run_kernel(series: &str, bins: &Bins, out: &Path, parts: &[String]) -> Run {
         .args(["--part-timeout", &env_or("VTI_LAB_PART_TIMEOUT", "600")])
         .arg("--agent")
         .arg(&bins.agent)
-        .arg("--extra-bin")
-        .arg(&bins.collect_once)
         .arg("--scenario")
         .arg(repo().join("tests/lab/scenarios/all.sh"))
         .arg("--out")
         .arg(out);
+    for example in &bins.examples {
+        cmd.arg("--extra-bin").arg(example);
+    }
     if !parts.is_empty() {
         cmd.args(["--parts", &parts.join(" ")]);
     }

@@ -1,4 +1,5 @@
-//! Reads the kernel: tunnel links, XFRM SAs and policies, /proc/net/xfrm_stat.
+//! Reads the kernel: tunnel links, XFRM SAs and policies, /proc/net/xfrm_stat;
+//! and, in `ike`, charon's IKE view over VICI.
 //! The only module that talks netlink.
 //!
 //! - `links`: RTM_GETLINK dump → `Tunnel`s (vti, vti6, xfrm).
@@ -10,10 +11,12 @@
 //! - `kernel`: uname release and the version rules (≤5.10 xfrm counters).
 //! - `route_lookup`: `ip route get` for the diagnosis.
 //! - `collector`: `NetlinkCollector`, the `SampleSource` tying them together.
+//! - `ike`: the IKE view from strongSwan's charon over VICI (not netlink).
 
 pub mod addrs;
 pub mod codec;
 mod collector;
+pub mod ike;
 pub mod kernel;
 pub mod links;
 pub mod route_lookup;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Build the guest initramfs for one kernel: a cached, per-kernel base archive (busybox,
-# iproute2, ping, kmod, net-snmp, setpriv, kernel modules) followed by a small per-run
+# iproute2, ping, kmod, net-snmp, setpriv, strongSwan, kernel modules) followed by a small per-run
 # payload archive (/init, guest library, scenario, agent binary). The kernel unpacks
 # concatenated newc archives in order, later files overriding earlier ones.
 #
@@ -50,15 +50,25 @@ host_bins=(
     /usr/sbin/snmpd                      # snmpd
     /usr/sbin/snmptrapd                  # snmptrapd (notifications: alarms part, demo)
     /usr/bin/snmpget /usr/bin/snmpgetnext /usr/bin/snmpwalk /usr/bin/snmpbulkwalk  # snmp
+    /usr/lib/ipsec/charon                # strongswan-charon (IKE daemon; ike part)
+    /usr/sbin/swanctl                    # strongswan-swanctl (VICI client; ike part)
 )
+# charon's plugins (libstrongswan, libstrongswan-standard-plugins, strongswan-swanctl
+# for vici): all of them, ~1.3 MB. The ike part's strongswan.conf names the ones it loads
+# (`charon.load`), so no /etc/strongswan.d is shipped.
+strongswan_plugins=/usr/lib/ipsec/plugins
+strongswan_needed=(openssl kernel-netlink socket-default vici updown nonce random kdf)
 missing=()
 [ -x /bin/busybox ] || missing+=(busybox-static)
 for b in "${host_bins[@]}"; do [ -x "$b" ] || missing+=("$b"); done
+for p in "${strongswan_needed[@]}"; do
+    [ -f "$strongswan_plugins/libstrongswan-$p.so" ] || missing+=("strongSwan plugin $p")
+done
 command -v cpio >/dev/null || missing+=(cpio)
 command -v depmod >/dev/null || missing+=(kmod)
 command -v xz >/dev/null || missing+=(xz-utils)
 if [ ${#missing[@]} -gt 0 ]; then
-    die "missing on the host: ${missing[*]}; install with tests/lab/install-deps.sh (apt-get install -y busybox-static iproute2 iputils-ping kmod util-linux snmpd snmptrapd snmp cpio xz-utils)"
+    die "missing on the host: ${missing[*]}; install with tests/lab/install-deps.sh (apt-get install -y busybox-static iproute2 iputils-ping kmod util-linux snmpd snmptrapd snmp strongswan-charon strongswan-swanctl libstrongswan-standard-plugins cpio xz-utils)"
 fi
 
 # Modules shipped with their dependencies (resolved here; /init loads the main ones).
@@ -93,7 +103,8 @@ make_cpio() { # STAGE OUTFILE
 
 pkg_versions() {
     dpkg-query -W -f='${Package}=${Version}\n' busybox-static iproute2 iputils-ping kmod \
-        util-linux snmpd snmp snmptrapd libsnmp40 libc6 2>/dev/null || true
+        util-linux snmpd snmp snmptrapd libsnmp40 libc6 strongswan-charon strongswan-swanctl \
+        libstrongswan libstrongswan-standard-plugins libssl3 2>/dev/null || true
 }
 
 # ---- base archive (cached per kernel + builder + host package versions) ----
@@ -110,6 +121,7 @@ if [ ! -f "$base" ]; then
     ln -s usr/lib "$stage/lib"; ln -s usr/lib64 "$stage/lib64"
     ln -s ../run "$stage/var/run"
     for b in "${host_bins[@]}"; do copy_with_libs "$stage" "$b"; done
+    for p in "$strongswan_plugins"/libstrongswan-*.so; do copy_with_libs "$stage" "$p"; done
     for l in modprobe insmod rmmod lsmod depmod modinfo; do ln -s ../bin/kmod "$stage/usr/sbin/$l"; done
     cp /bin/busybox "$stage/usr/bin/busybox"
     # busybox applets for everything the real tools above do not provide.

@@ -16,7 +16,7 @@
 # shellcheck source=../guest/lib.sh disable=SC1091
 . /lab/lib.sh
 
-DEFAULT_PARTS="tunnels collect agent faults alarms"
+DEFAULT_PARTS="tunnels collect agent faults alarms ike"
 
 cmdline_value() { # NAME — value of NAME=... on the kernel command line
     tr ' ' '\n' </proc/cmdline | sed -n "s/^$1=//p" | tail -n1
