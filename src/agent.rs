@@ -72,6 +72,7 @@ where
             _ = term.recv() => tracing::info!("SIGTERM: closing the AgentX session"),
             _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT: closing the AgentX session"),
         }
+        crate::systemd::notify("STOPPING=1");
     };
     run_until(settings, source, config_path, shutdown).await
 }
@@ -99,6 +100,12 @@ where
     )
     .with_alarms(settings.reload.alarms.clone(), notify_tx);
     let session = Session::new(settings.session.clone(), index, notify_rx);
+    let stats = session.stats();
+    let systemd = crate::systemd::supervise(
+        move || stats.sessions() > 0,
+        poller.subscribe(),
+        reload_tx.subscribe(),
+    );
     tracing::info!(
         master = %settings.session.master,
         root = %settings.root,
@@ -111,6 +118,7 @@ where
         result = session.run(shutdown) => result.context("AgentX session")?,
         () = Gated::new(poller.run(reload_rx)) => {}
         () = Gated::new(reload_on_sighup(config_path, settings, reload_tx)) => {}
+        () = Gated::new(systemd) => {}
     }
     Ok(())
 }

@@ -19,4 +19,5 @@ pub mod model;
 pub mod oid;
 pub mod poller;
 pub mod show;
+pub mod systemd;
 pub mod value;
