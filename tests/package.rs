@@ -527,11 +527,9 @@ fn systemd_unit_verifies_and_is_hardened() {
         .and_then(|s| s.split_whitespace().next())
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| panic!("cannot parse {summary:?}"));
-    // systemd: < 2.0 is "OK" (packaging/README.md records the value).
-    assert!(
-        exposure < 2.0,
-        "exposure {exposure} is worse than OK:\n{text}"
-    );
+    // systemd: < 2.0 is "OK"; the unit is held to 1.5 (packaging/README.md
+    // records the value).
+    assert!(exposure <= 1.5, "exposure {exposure} is above 1.5:\n{text}");
 }
 
 #[test]
