@@ -89,6 +89,7 @@ where
             _ = term.recv() => tracing::info!("SIGTERM: closing the AgentX session"),
             _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT: closing the AgentX session"),
         }
+        crate::systemd::notify("STOPPING=1");
     };
     run_until(settings, source, config_path, shutdown).await
 }
@@ -120,6 +121,12 @@ where
         notify_tx,
     );
     let session = Session::new(settings.session.clone(), index, notify_rx);
+    let stats = session.stats();
+    let systemd = crate::systemd::supervise(
+        move || stats.sessions() > 0,
+        poller.completed_polls(),
+        reload_tx.subscribe(),
+    );
     tracing::info!(
         master = %settings.session.master,
         root = %settings.root,
@@ -128,6 +135,7 @@ where
     );
     // Tasks of their own, so the session's task is woken (and polls) only
     // for its own traffic.
+    let mut supervisor = Task(tokio::spawn(systemd));
     let mut poller = Task(tokio::spawn(poller.run(reload_rx)));
     let mut reloader = Task(tokio::spawn(reload_on_sighup(
         config_path,
@@ -138,6 +146,7 @@ where
         result = session.run(shutdown) => result.context("AgentX session")?,
         ended = &mut poller.0 => rethrow_panic(ended),
         ended = &mut reloader.0 => rethrow_panic(ended),
+        ended = &mut supervisor.0 => rethrow_panic(ended),
     }
     Ok(())
 }

@@ -37,6 +37,8 @@ pub struct Poller<S> {
     /// Where notifications go (the AgentX session's queue); `None` for a
     /// one-shot `show`.
     notify: Option<mpsc::Sender<Notification>>,
+    /// Polls completed so far (the systemd watchdog is fed from it).
+    completed: watch::Sender<u64>,
 }
 
 /// What one poll served.
@@ -71,7 +73,14 @@ impl<S: SampleSource + Lookups> Poller<S> {
             alarms: AlarmEngine::new(AlarmConfig::default()),
             events: EventHistory::new(crate::alarm::history::DEFAULT_CAPACITY),
             notify: None,
+            completed: watch::channel(0).0,
         }
+    }
+
+    /// Counts the polls that completed: a consumer learns that the loop is
+    /// alive and served new data (the systemd watchdog).
+    pub fn completed_polls(&self) -> watch::Receiver<u64> {
+        self.completed.subscribe()
     }
 
     /// Evaluate alarms with `config`, keep the last `history_size` events
@@ -141,6 +150,7 @@ impl<S: SampleSource + Lookups> Poller<S> {
             Arc::clone(&events),
             &self.root,
         )));
+        self.completed.send_modify(|n| *n += 1);
         Ok(Served {
             snapshot,
             alarms,
