@@ -5,7 +5,9 @@
 //! metric of the module must equal an `snmpwalk` of the same object, per
 //! tunnel, with the Prometheus type the SNMP type calls for (Counter64 →
 //! counter, everything else → gauge), the enums as state sets, and the tunnel
-//! name as a label; the free-text diagnosis must not appear.
+//! name as a label; the free-text diagnosis must not appear. The peer address
+//! is a series of its own (not a label on the others), and of the event
+//! history only vtiEventLastIndex is exported, never a row or its text.
 //!
 //! A second test regenerates `snmp.yml` from the MIB with the packaged
 //! generator and diffs it against the committed one; it needs the IETF MIBs
@@ -486,13 +488,84 @@ fn exporter_metrics_equal_the_walk_per_tunnel() {
         !scrape.text.contains("vtiIfDiagnosis") && !scrape.text.contains(&diagnosis),
         "the free-text diagnosis leaked into the scrape"
     );
+    // The peer address: its own series per tunnel (the xfrm tunnel's from
+    // its outbound SA), how it was derived as a state set, and on no other
+    // series (it can change at every poll).
+    assert_eq!(
+        series(
+            "vtiIfPeerAddr",
+            &[("vtiIfName", "xfrm1"), ("vtiIfPeerAddr", "203.0.113.9")]
+        ),
+        1.0
+    );
+    assert_eq!(
+        series(
+            "vtiIfPeerAddrSource",
+            &[
+                ("vtiIfName", "xfrm1"),
+                ("vtiIfPeerAddrSource", "outboundSa")
+            ]
+        ),
+        1.0
+    );
+    assert_eq!(
+        series(
+            "vtiIfPeerAddrSource",
+            &[
+                ("vtiIfName", "vti1"),
+                ("vtiIfPeerAddrSource", "tunnelConfig")
+            ]
+        ),
+        1.0
+    );
+    for (name, samples) in &scrape.samples {
+        if name != "vtiIfPeerAddr" {
+            assert!(
+                samples
+                    .iter()
+                    .all(|s| !s.labels.contains_key("vtiIfPeerAddr")),
+                "{name} carries the peer address"
+            );
+        }
+    }
+
+    // The event history: only its last index (a gauge, equal to the walk
+    // by compare()); no row of vtiEventTable, no event text.
+    let last_event = series("vtiEventLastIndex", &[]);
+    assert!(last_event >= 1.0, "no event raised: {last_event}");
+    assert_eq!(scrape.types["vtiEventLastIndex"], "gauge");
+    let event_text = walked[&format!("{ROOT}.1.6.1.11.{last_event}")].text();
+    assert!(!event_text.is_empty());
+    assert!(
+        !scrape.text.contains(&event_text),
+        "event text {event_text:?} in the scrape"
+    );
+    let event_series: Vec<&String> = scrape
+        .samples
+        .keys()
+        .filter(|n| n.starts_with("vtiEvent"))
+        .collect();
+    assert_eq!(
+        event_series.len(),
+        2,
+        "vtiEventTable walked into metrics: {event_series:?}"
+    );
+
     eprintln!("compared {compared} walked instances with the scrape");
     for line in scrape.text.lines().filter(|l| {
         l.contains("vtiIfName=\"vti1\"")
             && (l.starts_with("vtiIfCatCarrier")
                 || l.starts_with("vtiIfOutSaCount")
+                || l.starts_with("vtiIfPeerAddrSource")
                 || l.starts_with("vtiIfCause{vtiIfCause=\"noOutboundSa\""))
     }) {
+        eprintln!("  {line}");
+    }
+    for line in scrape
+        .text
+        .lines()
+        .filter(|l| l.starts_with("vtiEventLastIndex") || l.starts_with("vtiIfPeerAddr{"))
+    {
         eprintln!("  {line}");
     }
 }
