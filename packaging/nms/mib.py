@@ -15,8 +15,9 @@ MIB = Path(__file__).resolve().parents[2] / "mibs" / "IPSEC-VTI-MIB.txt"
 # 1.3.6.1.4.1.8072.9999.9999.
 KNOWN = {"netSnmpPlaypen": "1.3.6.1.4.1.8072.9999.9999"}
 
-ASSIGNMENT = re.compile(r"^(\w+)[ \t]+(?:OBJECT IDENTIFIER|MODULE-IDENTITY|OBJECT-TYPE|NOTIFICATION-TYPE|OBJECT-GROUP|NOTIFICATION-GROUP|MODULE-COMPLIANCE)\b(.*?)::=\s*\{\s*(\w+)\s+(\d+)\s*\}",
+ASSIGNMENT = re.compile(r"^(\w+)[ \t]+(OBJECT IDENTIFIER|MODULE-IDENTITY|OBJECT-TYPE|NOTIFICATION-TYPE|OBJECT-GROUP|NOTIFICATION-GROUP|MODULE-COMPLIANCE)\b(.*?)::=\s*\{\s*(\w+)\s+(\d+)\s*\}",
                         re.M | re.S)
+OBJECTS = re.compile(r"OBJECTS\s*\{([^}]*)\}")
 ENUM = re.compile(r"SYNTAX\s+INTEGER\s*\{([^}]*)\}", re.S)
 SYNTAX_NAME = re.compile(r"SYNTAX\s+(\w+)")
 TC = re.compile(r"^(\w+) ::= TEXTUAL-CONVENTION\b(.*?)SYNTAX\s+(INTEGER\s*\{[^}]*\}|\S+)", re.M | re.S)
@@ -32,13 +33,15 @@ class Mib:
         text = path.read_text()
         self.parent = {}
         self.body = {}
+        self.kind = {}
         self.tc_enum = dict(IMPORTED_ENUMS)
         for m in TC.finditer(text):
             if m.group(3).startswith("INTEGER"):
                 self.tc_enum[m.group(1)] = _labels(m.group(3))
         for m in ASSIGNMENT.finditer(text):
-            name, body, parent, number = m.groups()
+            name, kind, body, parent, number = m.groups()
             self.parent[name] = (parent, number)
+            self.kind[name] = kind
             self.body[name] = body
 
     def oid(self, name):
@@ -61,6 +64,19 @@ class Mib:
     def syntax(self, name):
         m = SYNTAX_NAME.search(self.body.get(name, ""))
         return m.group(1) if m else None
+
+    def has(self, name):
+        return name in self.parent
+
+    def notifications(self):
+        """The NOTIFICATION-TYPE names in MIB order (by their number)."""
+        found = [n for n, k in self.kind.items() if k == "NOTIFICATION-TYPE"]
+        return sorted(found, key=lambda n: int(self.parent[n][1]))
+
+    def objects(self, notification):
+        """The OBJECTS of a notification, in order (a repeated one once)."""
+        m = OBJECTS.search(self.body[notification])
+        return list(dict.fromkeys(re.findall(r"\w+", m.group(1)))) if m else []
 
     def names(self):
         """{numeric OID: name} of every object the MIB assigns."""

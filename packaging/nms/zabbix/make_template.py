@@ -55,7 +55,24 @@ CATEGORIES = [
     ("vtiIfSuspectedUnderlayDrops", "underlay", "suspected underlay drops"),
 ]
 
-NOTIFICATIONS = ["vtiTxErrorRising", "vtiTxErrorFalling", "vtiSaDown", "vtiSaUp", "vtiSaExpiring"]
+# InetAddress (4 or 16 bytes) as text. Zabbix hands an OCTET STRING over as
+# net-snmp prints it: "C6 33 64 07" (hex) unless every byte is printable,
+# then as the raw bytes; empty when the agent knows no address. One line:
+# the YAML writer folds line breaks in quoted strings.
+INET_ADDRESS_JS = (
+    "var t = value.trim().split(/\\s+/), b = [], i;"
+    " if ((t.length == 4 || t.length == 16) && t.every(function (h) { return /^[0-9A-Fa-f]{2}$/.test(h); }))"
+    " b = t.map(function (h) { return parseInt(h, 16); });"
+    " else for (i = 0; i < value.length; i++) b.push(value.charCodeAt(i) & 255);"
+    " if (b.length == 4) return b.join('.');"
+    " if (b.length != 16) return '';"
+    " var g = [], at = -1, run = 0;"
+    " for (i = 0; i < 16; i += 2) g.push(((b[i] << 8) | b[i + 1]).toString(16));"
+    " for (i = 0; i < 8; i++) { var n = 0; while (i + n < 8 && g[i + n] == '0') n++;"
+    " if (n > run) { at = i; run = n; } if (n) i += n - 1; }"
+    " if (run < 2) return g.join(':');"
+    " return g.slice(0, at).join(':') + '::' + g.slice(at + run).join(':');"
+)
 
 
 def idx(obj):
@@ -99,15 +116,26 @@ def build():
                       "priority": "WARNING",
                   }]),
     ]
-    for n in NOTIFICATIONS:
+    items.append(snmp_item(
+        "vti-agentx: last event index", "vti.event.last", mib.oid("vtiEventLastIndex") + ".0",
+        "vtiEventLastIndex: the number of the newest row of vtiEventTable, one more per event (also "
+        "for events whose notification was not sent). Every trap carries it too: a gap between the "
+        "values of two trap items, or a rise here without a trap, means events whose trap did not "
+        "arrive (or was switched off or held down, see vtiEventNotification); read them with "
+        "'snmpwalk ... IPSEC-VTI-MIB::vtiEventTable'. Starts at 0 again when the agent restarts.",
+        preprocessing=[{"type": "DISCARD_UNCHANGED_HEARTBEAT", "parameters": ["1h"]}]))
+    for n in mib.notifications():
         oid = mib.oid(n)
         # snmptrapd writes the trap OID as a name when the MIB is installed,
-        # else numerically: match either.
+        # else numerically: match either (the varbinds' OIDs are under
+        # vtiObjects, never vtiNotifications.N, so they cannot match).
         regex = f"{n}|{oid.replace('.', '[.]')}\\b"
         items.append({
             "uuid": uid("trap", n), "name": f"SNMP trap {n}", "type": "SNMP_TRAP",
             "key": f'snmptrap["{regex}"]', "delay": "0", "history": "14d", "trends": "0",
-            "value_type": "LOG", "description": f"The notification {n} ({oid}) as snmptrapd logged it.",
+            "value_type": "LOG",
+            "description": f"The notification {n} ({oid}) as snmptrapd logged it, with "
+                           f"{', '.join(mib.objects(n))}.",
             "tags": [{"tag": "component", "value": "ipsec"}],
         })
 
@@ -131,6 +159,17 @@ def build():
                   idx("vtiIfSecondsToHardExpiry"),
                   "vtiIfSecondsToHardExpiry: -1 = no outbound SA or no time limit.",
                   value_type="FLOAT", units="s"),
+        snmp_item("{#VTINAME}: peer address", "vti.if.peer[{#SNMPINDEX}]", idx("vtiIfPeerAddr"),
+                  "vtiIfPeerAddr: the outer address of the peer (the configured remote, else the "
+                  "outbound SA's or the outbound policy template's destination); empty when unknown.",
+                  value_type="CHAR", trends="0",
+                  preprocessing=[{"type": "JAVASCRIPT", "parameters": [INET_ADDRESS_JS]},
+                                 {"type": "DISCARD_UNCHANGED_HEARTBEAT", "parameters": ["1h"]}]),
+        snmp_item("{#VTINAME}: peer address source", "vti.if.peer.source[{#SNMPINDEX}]",
+                  idx("vtiIfPeerAddrSource"),
+                  "vtiIfPeerAddrSource: where the peer address comes from; policyTemplate means the "
+                  "tunnel has no outbound SA (e.g. IKE down).",
+                  valuemap={"name": "IPSEC-VTI-MIB::vtiIfPeerAddrSource"}),
     ]
     rising = " or ".join(f"last({ref(f'vti.if.cat.{part}[{{#SNMPINDEX}}]')})>0" for _, part, _ in CATEGORIES)
     expiry = ref("vti.if.hardexpiry[{#SNMPINDEX}]")
@@ -171,6 +210,7 @@ def build():
              "description": "Age of the agent's data above which it is stale."},
         ],
         "valuemaps": [valuemap("IPSEC-VTI-MIB::vtiIfCause", "vtiIfCause"),
+                      valuemap("IPSEC-VTI-MIB::vtiIfPeerAddrSource", "vtiIfPeerAddrSource"),
                       {"uuid": uid("valuemap", "TruthValue"), "name": "TruthValue",
                        "mappings": [{"value": "1", "newvalue": "true"}, {"value": "2", "newvalue": "false"}]}],
     }

@@ -10,10 +10,15 @@
         waits until the host's SNMP trap items got the notifications.
 """
 
+import ipaddress
 import json
 import sys
 import time
 import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from mib import Mib  # noqa: E402
 
 phase, url = sys.argv[1], sys.argv[2]
 TEMPLATE = "IPsec VTI by SNMP"
@@ -58,6 +63,13 @@ def traps():
             break
     else:
         raise SystemExit("no vtiTxErrorRising trap reached its item within 120 s")
+    # The record holds the notification's whole payload (snmptrapd -On:
+    # numeric OIDs), cause, peer address and event index included.
+    mib = Mib()
+    rising = next(i for i in items if i["name"].endswith("vtiTxErrorRising"))
+    missing = [o for o in mib.objects("vtiTxErrorRising") if f".{mib.oid(o)}." not in rising["lastvalue"]]
+    if missing:
+        raise SystemExit(f"vtiTxErrorRising trap item lacks {missing}: {rising['lastvalue']!r}")
     print("\nTRAP ITEMS:")
     for i in items:
         first = i["lastvalue"].splitlines()[0] if i["lastvalue"] else "(none)"
@@ -132,7 +144,15 @@ print(f"\nDISCOVERED {tunnels} tunnels x {len(prototypes)} item prototypes = {le
 by_tunnel = {}
 for i in discovered:
     by_tunnel.setdefault(i["name"].split(":")[0], {})[i["key_"].split("[")[0]] = i["lastvalue"]
-cols = ["vti.if.cause", "vti.if.outsa", "vti.if.hardexpiry", "vti.if.cat.carrier", "vti.if.cat.toobig"]
+# Every fixture tunnel has a peer: the item's preprocessing must have made
+# an address of the InetAddress bytes.
+for name, values in by_tunnel.items():
+    try:
+        ipaddress.ip_address(values["vti.if.peer"])
+    except ValueError:
+        raise SystemExit(f"{name}: peer address item {values['vti.if.peer']!r} is not an address")
+cols = ["vti.if.cause", "vti.if.outsa", "vti.if.hardexpiry", "vti.if.cat.carrier", "vti.if.cat.toobig",
+        "vti.if.peer.source", "vti.if.peer"]
 print(f"{'tunnel':10} " + " ".join(f"{c[7:]:>14}" for c in cols))
 for name in sorted(by_tunnel):
     print(f"{name:10} " + " ".join(f"{by_tunnel[name].get(c, '-'):>14}" for c in cols))
