@@ -3,9 +3,10 @@
 ipsec-vti.yaml) against the rules of LibreNMS's published discovery schema
 (misc/discovery_schema.json in librenms/librenms) for the parts it uses:
 sensors of class state (oid, num_oid, descr and states required; each state
-with value, descr, graph and generic) and count (oid, num_oid, descr
-required), only the keys the schema allows, and num_oid of the schema's
-form. Also checks that every OID is the one of the named MIB object.
+with value, descr, graph and generic; skip_values items of oid, op, value)
+and count (oid, num_oid, descr required), only the keys the schema allows,
+and num_oid of the schema's form. Also checks that every OID is the one of
+the named MIB object.
 
     check.py                 # the rules above, Python standard library only
     check.py --schema FILE   # also validate with the schema itself
@@ -31,6 +32,8 @@ COMMON = {"oid", "value", "group", "low_limit", "low_warn_limit", "warn_limit", 
           "snmp_flags", "snmp_bulk", "entPhysicalIndex", "entPhysicalIndex_measured", "snmp_no_Ih_flag"}
 STATE_KEYS = COMMON | {"states", "state_name"}
 SENSOR_KEYS = COMMON | {"divisor", "multiplier", "rrd_type"}
+COMPARISONS = {"=", "!=", "==", "!==", "<=", ">=", "<", ">", "starts", "ends", "contains", "regex",
+               "not_starts", "not_ends", "not_contains", "not_regex", "in_array", "not_in_array", "exists"}
 STATE_NUM_OID = re.compile(r"^(\.\d+)+(\.?\{\{ \$index \}\})?(\.\d+)*$")
 SENSOR_NUM_OID = re.compile(r"^(\.\d+)+\.?\{\{ \$index \}\}(\.\d+)*$")
 
@@ -50,6 +53,12 @@ def rules(doc):
         for k in ("oid", "value", "descr", "group", "state_name", "rrd_type"):
             if k in e and not isinstance(e[k], str):
                 errors.append(f"{where}: {k} must be a string")
+        for j, skip in enumerate(e.get("skip_values", [])):
+            # The schema's skip_values item: exactly oid, op, value, op one of its comparisons.
+            if set(skip) != {"oid", "op", "value"} or skip.get("op") not in COMPARISONS:
+                errors.append(f"{where}.skip_values[{j}]: must be oid, op (a comparison), value")
+            elif not mib.has(skip["oid"]):
+                errors.append(f"{where}.skip_values[{j}]: {skip['oid']} is not in the MIB")
         # Our own consistency: num_oid is the OID of the object in 'value'.
         obj = e.get("value", "").split("::")[-1]
         if e.get("num_oid") != "." + mib.oid(obj) + ".{{ $index }}":

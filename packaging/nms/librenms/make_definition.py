@@ -59,6 +59,37 @@ def cause_states():
             for n, label in sorted(mib.enum("vtiIfCause").items())]
 
 
+# LibreNMS's generic state of each IKE SA / CHILD_SA state (VtiIkeSaState,
+# VtiChildSaState); a state not listed is unknown. none is critical: the
+# sensor exists only on tunnels an IKE connection drives (skip_values).
+IKE_SA_GENERIC = {"established": OK, "passive": OK, "rekeying": OK, "rekeyed": OK,
+                  "created": WARNING, "connecting": WARNING,
+                  "none": CRITICAL, "deleting": CRITICAL, "destroying": CRITICAL}
+CHILD_SA_GENERIC = {"installed": OK, "updating": OK, "rekeying": OK, "rekeyed": OK,
+                    "created": WARNING, "routed": WARNING, "installing": WARNING, "retrying": WARNING,
+                    "none": CRITICAL, "deleting": CRITICAL, "deleted": CRITICAL, "destroying": CRITICAL}
+
+
+def ike_sensors():
+    """State sensors for the IKE SA and CHILD_SA of each tunnel an IKE
+    connection drives, if the MIB has the vtiIfIke* columns."""
+    if not mib.has("vtiIfIkeChildState"):
+        return []
+    sensors = []
+    for obj, descr, generic in (("vtiIfIkeState", "IKE SA state", IKE_SA_GENERIC),
+                                ("vtiIfIkeChildState", "CHILD_SA state", CHILD_SA_GENERIC)):
+        sensor = per_tunnel(obj, descr)
+        sensor.update({
+            "state_name": obj,
+            "states": [{"value": n, "descr": label, "graph": 1, "generic": generic.get(label, UNKNOWN)}
+                       for n, label in sorted(mib.enum(obj).items())],
+            # Tunnels no IKE connection drives (vtiIfIkeIndex 0) get none.
+            "skip_values": [{"oid": "vtiIfIkeIndex", "op": "=", "value": 0}],
+        })
+        sensors.append(sensor)
+    return sensors
+
+
 def build():
     cause = per_tunnel("vtiIfCause", "TX error cause")
     cause.update({"state_name": "vtiIfCause", "states": cause_states()})
@@ -73,7 +104,7 @@ def build():
         # Counter64 columns: stored as a rate, not as the raw count.
         c["rrd_type"] = "COUNTER"
         counters.append(c)
-    return {"mib": MIB_NAME, "modules": {"sensors": {"state": {"data": [cause, no_sa]},
+    return {"mib": MIB_NAME, "modules": {"sensors": {"state": {"data": [cause, no_sa] + ike_sensors()},
                                                      "count": {"data": counters}}}}
 
 

@@ -79,7 +79,60 @@ def idx(obj):
     return mib.oid(obj) + ".{#SNMPINDEX}"
 
 
+# CHILD_SA states that carry traffic (VtiChildSaState): installed and the
+# rekey states; any other means IKE has not given the tunnel an SA.
+CHILD_UP = ("installed", "updating", "rekeying", "rekeyed")
+
+
+def ike_parts():
+    """Template items, item prototypes and trigger prototypes for the IKE
+    objects, if the MIB has them (vtiIkeAvailable, vtiIfIke* columns)."""
+    if not mib.has("vtiIfIkeChildState"):
+        return [], [], []
+    items = [snmp_item("vti-agentx: IKE daemon readable", "vti.ike.available", mib.oid("vtiIkeAvailable") + ".0",
+                       "vtiIkeAvailable: false means the agent cannot read charon over VICI (not running, "
+                       "no permission on the socket, or [ike] disabled); the per-tunnel IKE items then say "
+                       "none, meaning unknown.", valuemap={"name": "TruthValue"})]
+    prototypes = [
+        snmp_item("{#VTINAME}: IKE connection row", "vti.if.ike.index[{#SNMPINDEX}]", idx("vtiIfIkeIndex"),
+                  "vtiIfIkeIndex: the vtiIkeTable row of the IKE connection driving the tunnel; 0 = none "
+                  "joins it (no IKE daemon, or the CHILD_SA never came up since the agent started).",
+                  preprocessing=[{"type": "DISCARD_UNCHANGED_HEARTBEAT", "parameters": ["1h"]}]),
+        snmp_item("{#VTINAME}: IKE connection", "vti.if.ike.conn[{#SNMPINDEX}]", idx("vtiIfIkeConnName"),
+                  "vtiIfIkeConnName/vtiIfIkeChildName: the swanctl.conf connection driving the tunnel.",
+                  value_type="CHAR", trends="0",
+                  preprocessing=[{"type": "DISCARD_UNCHANGED_HEARTBEAT", "parameters": ["1h"]}]),
+        snmp_item("{#VTINAME}: IKE SA state", "vti.if.ike.state[{#SNMPINDEX}]", idx("vtiIfIkeState"),
+                  "vtiIfIkeState: established is the working state.",
+                  valuemap={"name": "IPSEC-VTI-MIB::VtiIkeSaState"}),
+        snmp_item("{#VTINAME}: CHILD_SA state", "vti.if.ike.child[{#SNMPINDEX}]", idx("vtiIfIkeChildState"),
+                  "vtiIfIkeChildState: installed (or updating, rekeying, rekeyed) carries traffic.",
+                  valuemap={"name": "IPSEC-VTI-MIB::VtiChildSaState"}),
+        snmp_item("{#VTINAME}: IKE last failure", "vti.if.ike.fail[{#SNMPINDEX}]", idx("vtiIfIkeLastFailReason"),
+                  "vtiIfIkeLastFailReason: why the connection last failed (vtiIfIkeLastFailText has "
+                  "charon's message).", valuemap={"name": "IPSEC-VTI-MIB::VtiIkeFailReason"}),
+    ]
+    states = {label: n for n, label in mib.enum("vtiIfIkeChildState").items()}
+    up = sorted(states[s] for s in CHILD_UP)
+    assert up == list(range(up[0], up[-1] + 1)), "the up states must be one range"
+    child = ref("vti.if.ike.child[{#SNMPINDEX}]")
+    triggers = [{
+        "uuid": uid("trigger", "ikedown"),
+        # No value in the up range in the last two polls, on a tunnel an IKE
+        # connection drives, while the agent reads charon.
+        "expression": f'count({child},#2,"ge","{up[0]}")-count({child},#2,"gt","{up[-1]}")=0'
+                      f" and last({ref('vti.if.ike.index[{#SNMPINDEX}]')})>0"
+                      f" and last({ref('vti.ike.available')})=1",
+        "name": "{#VTINAME}: IKE down (CHILD_SA {ITEM.LASTVALUE1})", "priority": "HIGH",
+        "description": "The IKE connection driving the tunnel has no CHILD_SA carrying traffic: the "
+                       "IKE last failure item says why (authentication, proposals, peer unreachable, "
+                       "DPD timeout, deleted by the peer).",
+    }]
+    return items, prototypes, triggers
+
+
 def build():
+    ike_items, ike_prototypes, ike_triggers = ike_parts()
     items = [
         snmp_item("vti-agentx: poll interval", "vti.poll.interval", mib.oid("vtiPollInterval") + ".0",
                   "vtiPollInterval: how often the agent reads the kernel.", units="s"),
@@ -124,6 +177,7 @@ def build():
         "arrive (or was switched off or held down, see vtiEventNotification); read them with "
         "'snmpwalk ... IPSEC-VTI-MIB::vtiEventTable'. Starts at 0 again when the agent restarts.",
         preprocessing=[{"type": "DISCARD_UNCHANGED_HEARTBEAT", "parameters": ["1h"]}]))
+    items += ike_items
     for n in mib.notifications():
         oid = mib.oid(n)
         # snmptrapd writes the trap OID as a name when the MIB is installed,
@@ -170,7 +224,7 @@ def build():
                   "vtiIfPeerAddrSource: where the peer address comes from; policyTemplate means the "
                   "tunnel has no outbound SA (e.g. IKE down).",
                   valuemap={"name": "IPSEC-VTI-MIB::vtiIfPeerAddrSource"}),
-    ]
+    ] + ike_prototypes
     rising = " or ".join(f"last({ref(f'vti.if.cat.{part}[{{#SNMPINDEX}}]')})>0" for _, part, _ in CATEGORIES)
     expiry = ref("vti.if.hardexpiry[{#SNMPINDEX}]")
     trigger_prototypes = [
@@ -186,7 +240,7 @@ def build():
          "expression": f"last({expiry})>=0 and last({expiry})<{{$VTI.SA.EXPIRY.WARN}}",
          "name": "{#VTINAME}: outbound SA expires in {ITEM.LASTVALUE1} without rekey", "priority": "WARNING",
          "description": "Rekeying is not happening; check the IKE daemon's log."},
-    ]
+    ] + ike_triggers
     discovery = {
         "uuid": uid("lld", "tunnels"), "name": "IPsec tunnel discovery", "type": "SNMP_AGENT",
         "snmp_oid": f"discovery[{{#VTINAME}},{mib.oid('vtiIfName')},{{#VTIKIND}},{mib.oid('vtiIfKind')}]",
@@ -211,6 +265,10 @@ def build():
         ],
         "valuemaps": [valuemap("IPSEC-VTI-MIB::vtiIfCause", "vtiIfCause"),
                       valuemap("IPSEC-VTI-MIB::vtiIfPeerAddrSource", "vtiIfPeerAddrSource"),
+                      *([valuemap("IPSEC-VTI-MIB::VtiIkeSaState", "vtiIfIkeState"),
+                         valuemap("IPSEC-VTI-MIB::VtiChildSaState", "vtiIfIkeChildState"),
+                         valuemap("IPSEC-VTI-MIB::VtiIkeFailReason", "vtiIfIkeLastFailReason")]
+                        if ike_prototypes else []),
                       {"uuid": uid("valuemap", "TruthValue"), "name": "TruthValue",
                        "mappings": [{"value": "1", "newvalue": "true"}, {"value": "2", "newvalue": "false"}]}],
     }
