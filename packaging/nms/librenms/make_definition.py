@@ -60,9 +60,11 @@ def cause_states():
 
 
 # LibreNMS's generic state of each IKE SA / CHILD_SA state (VtiIkeSaState,
-# VtiChildSaState); a state not listed is unknown. none is critical: the
-# sensor exists only on tunnels an IKE connection drives (skip_values).
-IKE_SA_GENERIC = {"established": OK, "passive": OK, "rekeying": OK, "rekeyed": OK,
+# VtiChildSaState): ok are the states the agent counts as up (its ikeDown
+# and ikeUp events follow them), a state not listed (other, passive) is
+# unknown. none is critical: the sensor exists only on tunnels an IKE
+# connection drives (skip_values).
+IKE_SA_GENERIC = {"established": OK, "rekeying": OK, "rekeyed": OK,
                   "created": WARNING, "connecting": WARNING,
                   "none": CRITICAL, "deleting": CRITICAL, "destroying": CRITICAL}
 CHILD_SA_GENERIC = {"installed": OK, "updating": OK, "rekeying": OK, "rekeyed": OK,
