@@ -53,6 +53,10 @@ pub struct NotificationEnables {
     pub sa_down: bool,
     pub sa_up: bool,
     pub sa_expiring: bool,
+    pub ike_down: bool,
+    pub ike_up: bool,
+    pub tunnel_down: bool,
+    pub tunnel_up: bool,
 }
 
 impl Default for NotificationEnables {
@@ -63,6 +67,10 @@ impl Default for NotificationEnables {
             sa_down: true,
             sa_up: true,
             sa_expiring: true,
+            ike_down: true,
+            ike_up: true,
+            tunnel_down: true,
+            tunnel_up: true,
         }
     }
 }

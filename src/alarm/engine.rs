@@ -15,9 +15,14 @@ use std::time::{Duration, Instant};
 use super::config::{AlarmConfig, Threshold};
 use super::stamp::Stamp;
 use super::table::{AlarmRow, AlarmState, AlarmTable, AlarmTableBuilder};
+use super::updown::{Rules, UpDown};
 use super::window::SampleWindow;
 use crate::classify::diagnose::selector_text;
-use crate::model::{Cause, ErrorCategory, Snapshot, TunnelKind, TunnelRow};
+use crate::classify::ike::{ike_text, is_down};
+use crate::model::{
+    Cause, ChildSaState, ErrorCategory, IkeSaState, OperStatus, Snapshot, TermReason, TunnelKind,
+    TunnelRow,
+};
 
 /// Something worth a notification.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -46,6 +51,30 @@ pub enum Event {
         ifindex: u32,
         name: String,
         seconds: i64,
+    },
+    /// A tunnel interface went administratively or operationally down
+    /// (`up: false`) or came back.
+    Tunnel {
+        up: bool,
+        ifindex: u32,
+        name: String,
+        admin_up: bool,
+        oper: OperStatus,
+        cause: Cause,
+        diagnosis: String,
+    },
+    /// An IKE connection's CHILD_SA (a child-less one's IKE SA) went down
+    /// (`up: false`) or came back; `index` is its vtiIkeTable row.
+    Ike {
+        up: bool,
+        index: u32,
+        conn: String,
+        child: String,
+        ike_state: IkeSaState,
+        child_state: ChildSaState,
+        ifindex: u32,
+        reason: Option<TermReason>,
+        text: String,
     },
 }
 
@@ -92,6 +121,10 @@ pub struct AlarmEngine {
     /// sample.
     last_evaluated_at: Option<Stamp>,
     sas: HashMap<u32, SaAlarm>,
+    /// Per tunnel ifindex: admin/oper up or down.
+    links: HashMap<u32, UpDown>,
+    /// Per vtiIkeTable row: CHILD_SA up or down.
+    ike: HashMap<u32, UpDown>,
 }
 
 impl AlarmEngine {
@@ -102,6 +135,8 @@ impl AlarmEngine {
             quiet: Vec::new(),
             last_evaluated_at: None,
             sas: HashMap::new(),
+            links: HashMap::new(),
+            ike: HashMap::new(),
         }
     }
 
@@ -131,6 +166,7 @@ impl AlarmEngine {
         self.categories = Vec::with_capacity(previous.len());
         self.quiet = Vec::with_capacity(snap.tunnels.len());
         self.sas.retain(|ifindex, _| present.contains(ifindex));
+        self.links.retain(|ifindex, _| present.contains(ifindex));
         // Polls are never exactly an interval apart; half a poll of slack
         // when picking a window's baseline keeps the window at a whole
         // number of polls.
@@ -162,7 +198,9 @@ impl AlarmEngine {
             if snap.xfrm_available {
                 self.evaluate_sa(row, snap, now, &mut events);
             }
+            self.evaluate_link(row, now, &mut events);
         }
+        self.evaluate_ike(snap, now, &mut events);
         // Already sorted when the snapshot's tunnels are (they are).
         self.categories.sort_unstable_by_key(|(key, _)| *key);
         self.categories.shrink_to_fit();
@@ -184,6 +222,10 @@ impl AlarmEngine {
                 Event::SaDown { .. } => enables.sa_down,
                 Event::SaUp { .. } => enables.sa_up,
                 Event::SaExpiring { .. } => enables.sa_expiring,
+                Event::Tunnel { up: false, .. } => enables.tunnel_down,
+                Event::Tunnel { up: true, .. } => enables.tunnel_up,
+                Event::Ike { up: false, .. } => enables.ike_down,
+                Event::Ike { up: true, .. } => enables.ike_up,
             }
     }
 
@@ -426,6 +468,68 @@ impl AlarmEngine {
     }
 }
 
+impl AlarmEngine {
+    fn rules(&self, down: bool, up: bool) -> Rules {
+        Rules {
+            hold_down: self.hold_down(),
+            startup: self.config.startup,
+            notify_down: self.config.enabled && down,
+            notify_up: self.config.enabled && up,
+        }
+    }
+
+    fn evaluate_link(&mut self, row: &TunnelRow, now: Instant, out: &mut Vec<Event>) {
+        let enables = self.config.notifications;
+        let rules = self.rules(enables.tunnel_down, enables.tunnel_up);
+        let t = &row.tunnel;
+        let state = self.links.entry(t.ifindex).or_default();
+        if let Some(up) = state.step(!is_down(t), now, rules) {
+            out.push(Event::Tunnel {
+                up,
+                ifindex: t.ifindex,
+                name: t.name.clone(),
+                admin_up: t.admin_up,
+                oper: t.oper,
+                cause: row.diagnosis.cause,
+                diagnosis: row.diagnosis.text.clone(),
+            });
+        }
+    }
+
+    /// Only while charon answers: an unavailable IKE view says nothing
+    /// about the connections (vtiIkeAvailable does).
+    fn evaluate_ike(&mut self, snap: &Snapshot, now: Instant, out: &mut Vec<Event>) {
+        if !snap.ike.available {
+            if !snap.ike.enabled {
+                self.ike.clear();
+            }
+            return;
+        }
+        let enables = self.config.notifications;
+        let rules = self.rules(enables.ike_down, enables.ike_up);
+        let present: std::collections::HashSet<u32> =
+            snap.ike.rows.iter().map(|r| r.index).collect();
+        self.ike.retain(|index, _| present.contains(index));
+        for row in &snap.ike.rows {
+            let state = self.ike.entry(row.index).or_default();
+            if let Some(up) = state.step(row.is_up(), now, rules) {
+                let failure = row.last_failure.as_ref().filter(|_| !up);
+                out.push(Event::Ike {
+                    up,
+                    index: row.index,
+                    conn: row.conn.clone(),
+                    child: row.child.clone(),
+                    ike_state: row.ike_state,
+                    child_state: row.child_state,
+                    ifindex: row.tunnel_ifindex,
+                    reason: failure.map(|f| f.reason),
+                    text: failure.map_or_else(String::new, |f| f.message.clone()),
+                });
+            }
+        }
+    }
+}
+
 /// (tunnel ifindex, category).
 type CategoryKey = (u32, ErrorCategory);
 
@@ -466,10 +570,17 @@ fn sa_down_text(row: &TunnelRow) -> String {
     if row.diagnosis.cause == Cause::NoOutboundSa {
         return row.diagnosis.text.clone();
     }
-    format!(
-        "no outbound SA for {} (IKE down? check the IKE daemon and 'ip xfrm state')",
-        selector_text(&row.tunnel)
-    )
+    match &row.ike {
+        Some(ike) => format!(
+            "no outbound SA for {}; IKE: {}",
+            selector_text(&row.tunnel),
+            ike_text(ike)
+        ),
+        None => format!(
+            "no outbound SA for {} (IKE down? check the IKE daemon and 'ip xfrm state')",
+            selector_text(&row.tunnel)
+        ),
+    }
 }
 
 /// A tunnel's quiet alarms: armed for a rising crossing, both samples at

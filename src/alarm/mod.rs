@@ -1,5 +1,6 @@
 //! Threshold alarms and notifications: RMON-style rising/falling alarms per
-//! (tunnel, category), SA down/up/expiring events, and their varbinds.
+//! (tunnel, category), SA down/up/expiring events, tunnel and IKE
+//! down/up events (`updown`), and their varbinds.
 
 pub mod config;
 pub mod engine;
@@ -7,6 +8,7 @@ mod glob;
 pub mod notify;
 mod stamp;
 mod table;
+mod updown;
 mod window;
 
 pub use config::AlarmConfig;

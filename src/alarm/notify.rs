@@ -5,7 +5,8 @@
 
 use super::engine::Event;
 pub use crate::agentx::session::Notification;
-use crate::mib::oids::{self, alarm_col, if_col, notification};
+use crate::mib::columns::MibEnum;
+use crate::mib::oids::{self, alarm_col, if_col, ike_col, notification};
 use crate::oid::Oid;
 use crate::value::Value;
 
@@ -13,6 +14,8 @@ pub fn notification(root: &Oid, event: &Event) -> Notification {
     let if_entry = root.child(&[oids::OBJECTS, oids::IF_TABLE, 1]);
     let alarm_entry = root.child(&[oids::OBJECTS, oids::ALARM_TABLE, 1]);
     let if_obj = |col: u32, ifindex: u32| if_entry.child(&[col, ifindex]);
+    let ike_entry = root.child(&[oids::OBJECTS, oids::IKE_TABLE, 1]);
+    let ike_obj = |col: u32, index: u32| ike_entry.child(&[col, index]);
     let trap = |n: u32| root.child(&[oids::NOTIFICATIONS, n]);
     match event {
         Event::TxError {
@@ -96,6 +99,95 @@ pub fn notification(root: &Oid, event: &Event) -> Notification {
                 ),
             ],
         },
+        Event::Tunnel {
+            up,
+            ifindex,
+            name,
+            admin_up,
+            oper,
+            cause,
+            diagnosis,
+        } => {
+            let mut varbinds = vec![
+                (if_obj(if_col::NAME, *ifindex), Value::text(name)),
+                (
+                    if_obj(if_col::ADMIN_STATUS, *ifindex),
+                    Value::Integer(if *admin_up { 1 } else { 2 }),
+                ),
+                (
+                    if_obj(if_col::OPER_STATUS, *ifindex),
+                    Value::Integer(oper.mib_number()),
+                ),
+            ];
+            let n = if *up {
+                notification::TUNNEL_UP
+            } else {
+                varbinds.push((
+                    if_obj(if_col::CAUSE, *ifindex),
+                    Value::Integer(cause.mib_number()),
+                ));
+                varbinds.push((
+                    if_obj(if_col::DIAGNOSIS, *ifindex),
+                    Value::display_string(diagnosis),
+                ));
+                notification::TUNNEL_DOWN
+            };
+            Notification {
+                trap_oid: trap(n),
+                varbinds,
+            }
+        }
+        Event::Ike {
+            up,
+            index,
+            conn,
+            child,
+            ike_state,
+            child_state,
+            ifindex,
+            reason,
+            text,
+        } => {
+            let mut varbinds = vec![
+                (
+                    ike_obj(ike_col::CONN_NAME, *index),
+                    Value::display_string(conn),
+                ),
+                (
+                    ike_obj(ike_col::CHILD_NAME, *index),
+                    Value::display_string(child),
+                ),
+                (
+                    ike_obj(ike_col::STATE, *index),
+                    Value::Integer(ike_state.mib_number()),
+                ),
+                (
+                    ike_obj(ike_col::CHILD_STATE, *index),
+                    Value::Integer(child_state.mib_number()),
+                ),
+                (
+                    ike_obj(ike_col::IF_INDEX, *index),
+                    Value::Integer(i32::try_from(*ifindex).unwrap_or(0)),
+                ),
+            ];
+            let n = if *up {
+                notification::IKE_UP
+            } else {
+                varbinds.push((
+                    ike_obj(ike_col::LAST_FAIL_REASON, *index),
+                    Value::Integer(reason.map_or(1, |r| r.mib_number())),
+                ));
+                varbinds.push((
+                    ike_obj(ike_col::LAST_FAIL_TEXT, *index),
+                    Value::display_string(text),
+                ));
+                notification::IKE_DOWN
+            };
+            Notification {
+                trap_oid: trap(n),
+                varbinds,
+            }
+        }
     }
 }
 

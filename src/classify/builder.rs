@@ -177,6 +177,8 @@ impl SnapshotBuilder {
                     diagnosis,
                     sa_summary,
                     tunnel,
+                    // Joined after the build (`classify::ike`).
+                    ike: None,
                 }
             })
             .collect();
@@ -194,6 +196,7 @@ impl SnapshotBuilder {
             sas: sa_rows,
             policies: sample.policies,
             poll_failures: self.poll_failures,
+            ike: Default::default(),
         }
     }
 
@@ -479,6 +482,7 @@ mod tests {
             sas: Availability::Available(sas),
             policies: Availability::Available(vec![]),
             xfrm_stat: Availability::Available(vec![]),
+            ike: None,
         }
     }
 

@@ -16,6 +16,7 @@ pub fn xfrm_tunnel(ifindex: u32, name: &str, if_id: u32) -> Tunnel {
         if_id: Some(if_id),
         link: 0,
         mtu: 1400,
+        admin_up: true,
         oper: OperStatus::Up,
         stats: LinkStats::default(),
         error_counters_valid: true,

@@ -15,7 +15,8 @@ use std::net::IpAddr;
 
 use futures::TryStreamExt;
 use netlink_packet_route::link::{
-    InfoData, InfoKind, InfoVti, InfoXfrm, LinkAttribute, LinkInfo, LinkMessage, State, Stats64,
+    InfoData, InfoKind, InfoVti, InfoXfrm, LinkAttribute, LinkFlags, LinkInfo, LinkMessage, State,
+    Stats64,
 };
 
 use super::kernel::{error_counters_valid, KernelVersion};
@@ -65,6 +66,7 @@ pub fn tunnel_from_link(msg: &LinkMessage, kernel: Option<KernelVersion>) -> Opt
         if_id: None,
         link: 0,
         mtu: 0,
+        admin_up: msg.header.flags.contains(LinkFlags::Up),
         oper: OperStatus::Unknown,
         stats: LinkStats::default(),
         error_counters_valid: false,

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::columns::{
-    self, alarm_col, global, if_col, sa_col, served_ids, xfrm_stat, Column, MibEnum,
+    self, alarm_col, global, if_col, ike_col, sa_col, served_ids, xfrm_stat, Column, MibEnum,
 };
 use super::index::{MibIndex, Region, RenderCtx, Scalar, Table};
 use super::oids;
@@ -23,6 +23,7 @@ pub fn render(snapshot: Arc<Snapshot>, alarms: Arc<AlarmTable>, root: &Oid) -> M
     regions.push(Region::Table(if_table(&snapshot, &objects)));
     regions.push(Region::Table(sa_table(&snapshot, &objects)));
     regions.push(Region::Table(alarm_table(alarms, &objects)));
+    regions.push(Region::Table(ike_table(&snapshot, &objects)));
     MibIndex::new(root.clone(), regions)
 }
 
@@ -111,5 +112,17 @@ fn alarm_table(alarms: Arc<AlarmTable>, objects: &Oid) -> Table {
         served_ids(alarm_col::COLUMNS),
         rows,
         Box::new(move |row, col, ctx| cell(alarm_col::COLUMNS, col, &alarms.get(row), &(), ctx)),
+    )
+}
+
+fn ike_table(snap: &Arc<Snapshot>, objects: &Oid) -> Table {
+    let entry = objects.child(&[oids::IKE_TABLE, 1]);
+    let rows = snap.ike.rows.iter().map(|r| [r.index]).collect();
+    let snap = Arc::clone(snap);
+    Table::new(
+        entry,
+        served_ids(ike_col::COLUMNS),
+        rows,
+        Box::new(move |row, col, ctx| cell(ike_col::COLUMNS, col, &snap.ike.rows[row], &(), ctx)),
     )
 }

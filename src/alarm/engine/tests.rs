@@ -51,10 +51,12 @@ impl Rig {
                     outbound: self.outbound,
                     ..SaSummary::default()
                 },
+                ike: None,
             }],
             sas: vec![],
             policies: Availability::Available(vec![]),
             poll_failures: 0,
+            ike: Default::default(),
         }
     }
 
@@ -115,6 +117,10 @@ fn kinds(events: &[Event]) -> Vec<&'static str> {
             Event::SaDown { .. } => "saDown",
             Event::SaUp { .. } => "saUp",
             Event::SaExpiring { .. } => "saExpiring",
+            Event::Tunnel { up: false, .. } => "tunnelDown",
+            Event::Tunnel { up: true, .. } => "tunnelUp",
+            Event::Ike { up: false, .. } => "ikeDown",
+            Event::Ike { up: true, .. } => "ikeUp",
         })
         .collect()
 }

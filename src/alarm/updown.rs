@@ -1,0 +1,106 @@
+//! Up/down state notifications (a tunnel interface, an IKE connection's
+//! CHILD_SA): one event per change, with the same hold-down and start-up
+//! rules as the SA events. A change inside the hold-down is held back and
+//! reported when the hold-down ends, if it still holds; a disabled kind
+//! is tracked but neither sent nor starts a hold-down.
+
+use std::time::{Duration, Instant};
+
+use super::config::Startup;
+
+#[derive(Debug, Default)]
+pub struct UpDown {
+    /// Last reported state.
+    up: Option<bool>,
+    /// The last notification sent: the hold-down runs from here.
+    last_sent_at: Option<Instant>,
+}
+
+/// How one evaluation goes.
+#[derive(Clone, Copy, Debug)]
+pub struct Rules {
+    pub hold_down: Duration,
+    pub startup: Startup,
+    pub notify_down: bool,
+    pub notify_up: bool,
+}
+
+impl UpDown {
+    /// Feeds the current state; `Some(up)` when a notification is due.
+    pub fn step(&mut self, up: bool, now: Instant, rules: Rules) -> Option<bool> {
+        let change = match self.up {
+            // At start-up a down subject is reported like a rising alarm.
+            None if !up && rules.startup.allows_rising() => Some(false),
+            None => {
+                self.up = Some(up);
+                None
+            }
+            Some(was) if was != up => Some(up),
+            Some(_) => None,
+        }?;
+        let enabled = if change {
+            rules.notify_up
+        } else {
+            rules.notify_down
+        };
+        let held = self
+            .last_sent_at
+            .is_some_and(|at| now.saturating_duration_since(at) < rules.hold_down);
+        if !enabled {
+            self.up = Some(change);
+            None
+        } else if held {
+            None
+        } else {
+            self.up = Some(change);
+            self.last_sent_at = Some(now);
+            Some(change)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rules(hold: u64) -> Rules {
+        Rules {
+            hold_down: Duration::from_secs(hold),
+            startup: Startup::Rising,
+            notify_down: true,
+            notify_up: true,
+        }
+    }
+
+    #[test]
+    fn one_event_per_change_and_a_flap_waits_for_the_hold_down() {
+        let t0 = Instant::now();
+        let at = |s| t0 + Duration::from_secs(s);
+        let mut u = UpDown::default();
+        assert_eq!(u.step(true, at(0), rules(60)), None);
+        assert_eq!(u.step(true, at(10), rules(60)), None);
+        assert_eq!(u.step(false, at(20), rules(60)), Some(false));
+        assert_eq!(u.step(false, at(30), rules(60)), None);
+        // Back up inside the hold-down: held, then reported.
+        assert_eq!(u.step(true, at(40), rules(60)), None);
+        assert_eq!(u.step(true, at(80), rules(60)), Some(true));
+        // Down and up again inside a hold-down: nothing to report.
+        assert_eq!(u.step(false, at(90), rules(60)), None);
+        assert_eq!(u.step(true, at(100), rules(60)), None);
+        assert_eq!(u.step(true, at(200), rules(60)), None);
+    }
+
+    #[test]
+    fn down_at_start_up_is_reported_and_disabled_kinds_are_tracked() {
+        let t0 = Instant::now();
+        let mut u = UpDown::default();
+        assert_eq!(u.step(false, t0, rules(0)), Some(false));
+        let mut quiet = rules(0);
+        quiet.notify_up = false;
+        assert_eq!(u.step(true, t0, quiet), None);
+        assert_eq!(u.step(false, t0, rules(0)), Some(false));
+        let mut falling = rules(0);
+        falling.startup = Startup::Falling;
+        assert_eq!(UpDown::default().step(false, t0, falling), None);
+    }
+}
