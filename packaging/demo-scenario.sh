@@ -10,10 +10,11 @@ ROOT=.1.3.6.1.4.1.8072.9999.9999.2741
 std_topology
 for t in $LAB_TUNNELS; do ping_from left "$(peer_inner "$t")" 3 >/dev/null; done
 
-# snmptrapd logs every notification snmpd forwards (numeric OIDs: no MIB files in the
-# guest; packaging/demo.sh translates names on the host).
-cat >/tmp/snmptrapd.conf <<CONF
+# snmptrapd logs every notification snmpd forwards, one line each (numeric OIDs: no
+# MIB files in the guest; packaging/demo.sh decodes them on the host).
+cat >/tmp/snmptrapd.conf <<'CONF'
 authCommunity log public
+format2 TRAP\t%v\n
 CONF
 bg_start snmptrapd left /usr/sbin/snmptrapd -f -C -c /tmp/snmptrapd.conf -m '' -On \
     -Lf /tmp/traps.log udp:127.0.0.1:1162

@@ -7,8 +7,9 @@
 # Debian 6.12 cloud kernel under QEMU (no NIC; everything stays inside the guest) with
 # six IPsec tunnels (vti, vti6, xfrm) to a peer namespace, net-snmp's snmpd and
 # snmptrapd, and vti-agentx; induces three faults (SA gone, routing loop, MTU too big)
-# and prints what an operator sees: `vti-agentx show`, an snmpwalk of IPSEC-VTI-MIB with
-# names resolved, and the notifications snmptrapd received.
+# and prints what an operator sees: `vti-agentx show`, then a few named columns per
+# tunnel from an snmpwalk of IPSEC-VTI-MIB and the notifications snmptrapd received,
+# decoded with the MIB (packaging/nms/summary.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,7 +17,7 @@ sudo_cmd=()
 [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
 
 need=(qemu-system-x86 busybox-static kmod cpio xz-utils iproute2 iputils-ping util-linux
-      snmpd snmp snmptrapd)
+      snmpd snmp snmptrapd python3)
 missing=()
 for p in "${need[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -51,49 +52,14 @@ section() { # section NAME: the body of one result section
                    on {print}' "$out/results.txt"
 }
 
-# Name resolution needs the IETF base MIBs our module imports (Debian ships them only
-# in the non-free snmp-mibs-downloader package).
-ietf=""
-for d in ../shared/mibs/ietf /usr/share/snmp/mibs/ietf /usr/share/snmp/mibs; do
-    [ -f "$d/IF-MIB.txt" ] || [ -f "$d/IF-MIB" ] && { ietf=$d; break; }
-done
-names() { cat; }
-if [ -n "$ietf" ]; then
-    map=$(mktemp)
-    MIBDIRS="$PWD/mibs:$ietf" snmptranslate -m IPSEC-VTI-MIB -Tz 2>/dev/null |
-        tr -d '"' | awk '{print $2, $1}' >"$map"
-    names() { # longest known prefix of each numeric OID → IPSEC-VTI-MIB::name.index
-        awk -v map="$map" '
-            BEGIN { while ((getline l < map) > 0) { split(l, f, " "); name["." f[1]] = f[2] } }
-            {
-                for (i = 1; i <= NF; i++) {
-                    w = $i; if (w !~ /^\.1\.3\.6\./) continue
-                    p = w; tail = ""
-                    while (p != "" && !(p in name)) {
-                        k = match(p, /\.[0-9]+$/); if (!k) break
-                        tail = substr(p, k) tail; p = substr(p, 1, k - 1)
-                    }
-                    if (!(p in name)) continue
-                    mod = (index(p, ".1.3.6.1.4.1.8072.9999.9999.2741") == 1) ? "IPSEC-VTI-MIB::" : ""
-                    $i = mod name[p] tail
-                }
-                print
-            }'
-    }
-else
-    echo "!! No IETF base MIBs (IF-MIB, INET-ADDRESS-MIB, …) found in ../shared/mibs/ietf or"
-    echo "!! /usr/share/snmp/mibs: OIDs below stay numeric. Install snmp-mibs-downloader"
-    echo "!! (Debian non-free) to see names."
-fi
-
 echo
 echo "================ vti-agentx show (inside the guest, while the faults are live) ================"
 section demo.show
+section demo.walk >"$out/walk.txt"
+section demo.traps >"$out/traps.txt"
 echo
-echo "================ snmpwalk IPSEC-VTI-MIB through snmpd (AgentX) ================"
-section demo.walk | names
+echo "================ through snmpd: IPSEC-VTI-MIB walk and notifications, decoded ================"
+python3 packaging/nms/summary.py --walk "$out/walk.txt" --traps "$out/traps.txt"
 echo
-echo "================ notifications received by snmptrapd ================"
-section demo.traps | grep -v -e '^Created directory' -e '^NET-SNMP version' | names
-echo
-echo "(full results: $out/results.txt; guest console: $out/console.log)"
+echo "(numeric walk: $out/walk.txt; traps: $out/traps.txt; everything: $out/results.txt;"
+echo " guest console: $out/console.log)"

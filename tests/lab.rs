@@ -7,7 +7,8 @@
 //! printed, and any fails the test. See `tests/lab/README.md`.
 //!
 //! Needs on the host: qemu-system-x86, busybox-static, kmod, cpio, xz-utils, iproute2,
-//! iputils-ping, util-linux, snmpd, snmp, and apt with Debian package lists (the kernels
+//! iputils-ping, util-linux, snmpd, snmp, strongswan-charon, strongswan-swanctl,
+//! libstrongswan-standard-plugins, and apt with Debian package lists (the kernels
 //! are downloaded on first use into `.lab-cache/`): `tests/lab/install-deps.sh` installs
 //! them. Missing pieces make the test FAIL, with the install command, never skip.
 //!
@@ -63,7 +64,8 @@ const CHECKS: &[(&str, Check)] = &[
 
 const INSTALL: &str = "tests/lab/install-deps.sh (apt-get install -y qemu-system-x86 \
                        busybox-static kmod cpio xz-utils iproute2 iputils-ping util-linux \
-                       snmpd snmp)";
+                       snmpd snmp strongswan-charon strongswan-swanctl \
+                       libstrongswan-standard-plugins)";
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

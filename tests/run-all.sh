@@ -8,7 +8,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(snmpd snmp snmptrapd smitools qemu-system-x86 busybox-static kmod cpio xz-utils
-          iproute2 util-linux iputils-ping dpkg-dev lintian systemd fakeroot man-db)
+          iproute2 util-linux iputils-ping dpkg-dev lintian systemd fakeroot man-db
+          prometheus-snmp-exporter python3 strongswan-charon strongswan-swanctl
+          libstrongswan-standard-plugins)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

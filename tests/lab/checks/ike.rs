@@ -670,6 +670,7 @@ fn ike_dump(secs: &Sections, errs: &mut Vec<String>) {
     {
         let name = format!("ike.{step}.ike_dump");
         let Some(s) = secs.get(&name) else { continue };
+        secs.require_ok(&[&format!("ike.{step}.ike_dump_sync")], errs);
         let Some(json) = last_json(&s.body) else {
             errs.push(format!("{name}: not JSON (rc {}):\n{}", s.rc, s.body));
             continue;

@@ -28,8 +28,8 @@
 # /run/left and /run/right as seen from the initial namespace: the left socket is
 # /run/left/charon.vici, where the agent (and swanctl -u) reach it. Each side has its own
 # strongswan.conf (STRONGSWAN_CONF), swanctl.conf (--file) and SWANCTL_DIR under
-# /tmp/ike/<side>/, and logs to /tmp/ike/<side>/charon.log (filelog, level 1, appended
-# across restarts). Retransmits are shortened (2 tries, 1 s, base 1.5: a dead peer is
+# /tmp/ike/<side>/, and logs to /tmp/ike/<side>/charon.log (filelog, level 1 and cfg 2,
+# appended across restarts). Retransmits are shortened (2 tries, 1 s, base 1.5: a dead peer is
 # given up after ~5 s) and DPD runs every 2 s, so the part takes seconds per fault.
 #
 # Steps (sections ike.<step>.*), in this order, each starting from the state the one
@@ -53,8 +53,9 @@
 #
 # Per step: ike.<step>.list_sas, .list_conns, .log (left charon's log lines since the step
 # began), .links (`ip -d -j link show` of the left), .updown (hook calls since the step
-# began), .ike_dump and .ike_dump_log (only if /usr/local/bin/ike_dump exists: its JSON
-# after watching the whole step, and its stderr), plus the step's own
+# began), .ike_dump_sync, .ike_dump and .ike_dump_log (only if /usr/local/bin/ike_dump
+# exists: the wait for its event subscription, its JSON after watching the whole step,
+# its stderr), plus the step's own
 # sections (.initiate.*, .ping.*, .rekey.*, .terminate, .kill, ...). Setup sections:
 # ike.versions, ike.secrets (the lab-only PSKs: the check asserts no other section, so
 # no log excerpt, swanctl output or ike_dump JSON, contains them), ike.start.<side>,
@@ -102,6 +103,8 @@ charon {
             time_format = %T
             ike_name = yes
             default = 1
+            # Level 2 for cfg logs VICI clients connecting and registering for events.
+            cfg = 2
             flush_line = yes
             append = yes
         }
@@ -259,7 +262,6 @@ child_spi_in() {
         $1 == c":" && /INSTALLED/ { want = 1; next }
         want && $1 == "in" { sub(",", "", $2); print $2; exit }'
 }
-child_up() { [ -n "$(child_spi_in "$1")" ]; }
 child_gone() { [ -z "$(child_spi_in "$1")" ]; }
 # no_ike NAME — the left has no IKE SA of connection NAME.
 no_ike() { ! sw left --list-sas --ike "$1" 2>/dev/null | grep -q "^$1: #"; }
@@ -288,11 +290,15 @@ step() {
         "$IKE_DUMP" --socket unix:/run/left/charon.vici --watch "$2" \
             >"$IKE/ike_dump.$STEP.json" 2>"$IKE/ike_dump.$STEP.log" &
         DUMP_PID=$!
-        # Its first sample is printed once it has polled; its event subscription may
-        # come up just after (the sample says events_connected false): give it a moment.
-        wait_until 20 grep -q '^}' "$IKE/ike_dump.$STEP.json" >/dev/null
-        sleep 1.5
+        # Its event subscription is up once charon logs the last registration (cfg
+        # level 2: "vici client N registered for: log"); only then does the step go on.
+        section "ike.$STEP.ike_dump_sync" wait_until 30 registered_since "$LOG_FROM"
     fi
+}
+# registered_since LINE — a VICI client registered for the log event in the left
+# charon's log from LINE on.
+registered_since() {
+    sed -n "$1,\$p" "$IKE/left/charon.log" | grep -q 'registered for: log'
 }
 
 # evidence — the standard sections of the current step.
@@ -304,7 +310,10 @@ evidence() {
     section "ike.$STEP.links" ip -n left -d -j link show
     if [ -n "$DUMP_PID" ]; then
         wait "$DUMP_PID"
-        section "ike.$STEP.ike_dump" sh -c "cat $IKE/ike_dump.$STEP.json; exit $?"
+        local rc=$?
+        section_begin "ike.$STEP.ike_dump"
+        cat "$IKE/ike_dump.$STEP.json" >&3
+        section_end $rc
         section "ike.$STEP.ike_dump_log" cat "$IKE/ike_dump.$STEP.log"
     fi
 }
