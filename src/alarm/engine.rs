@@ -20,8 +20,8 @@ use super::window::SampleWindow;
 use crate::classify::diagnose::selector_text;
 use crate::classify::ike::{ike_text, is_down};
 use crate::model::{
-    Cause, ChildSaState, ErrorCategory, IkeSaState, OperStatus, Snapshot, TermReason, TunnelKind,
-    TunnelRow,
+    Cause, ChildSaState, ErrorCategory, IkeFailure, IkeSaState, OperStatus, Snapshot, TermReason,
+    TunnelKind, TunnelRow,
 };
 
 /// Something worth a notification.
@@ -123,8 +123,9 @@ pub struct AlarmEngine {
     sas: HashMap<u32, SaAlarm>,
     /// Per tunnel ifindex: admin/oper up or down.
     links: HashMap<u32, UpDown>,
-    /// Per vtiIkeTable row: CHILD_SA up or down.
-    ike: HashMap<u32, UpDown>,
+    /// Per vtiIkeTable row: CHILD_SA up or down, and the failure last
+    /// reported.
+    ike: HashMap<u32, (UpDown, Option<IkeFailure>)>,
 }
 
 impl AlarmEngine {
@@ -511,8 +512,19 @@ impl AlarmEngine {
             snap.ike.rows.iter().map(|r| r.index).collect();
         self.ike.retain(|index, _| present.contains(index));
         for row in &snap.ike.rows {
-            let state = self.ike.entry(row.index).or_default();
-            if let Some(up) = state.step(row.is_up(), now, rules) {
+            let (state, reported) = self.ike.entry(row.index).or_default();
+            let change = state.step(row.is_up(), now, rules).or_else(|| {
+                // Down and down again: a failure other than the one reported
+                // (another attempt failed, or charon's explanation arrived
+                // after the down event).
+                let news =
+                    !row.is_up() && row.last_failure.is_some() && row.last_failure != *reported;
+                (news && state.again(now, rules)).then_some(false)
+            });
+            if let Some(up) = change {
+                if !up {
+                    reported.clone_from(&row.last_failure);
+                }
                 let failure = row.last_failure.as_ref().filter(|_| !up);
                 out.push(Event::Ike {
                     up,

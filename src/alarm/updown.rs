@@ -2,7 +2,9 @@
 //! CHILD_SA): one event per change, with the same hold-down and start-up
 //! rules as the SA events. A change inside the hold-down is held back and
 //! reported when the hold-down ends, if it still holds; a disabled kind
-//! is tracked but neither sent nor starts a hold-down.
+//! is tracked but neither sent nor starts a hold-down. A subject that is
+//! down may be reported down again (`again`), e.g. when another attempt
+//! to bring it up failed.
 
 use std::time::{Duration, Instant};
 
@@ -57,6 +59,19 @@ impl UpDown {
             Some(change)
         }
     }
+
+    /// A down subject, reported down before, has news: true (and the
+    /// hold-down restarts) when a repeated down notification may go out.
+    pub fn again(&mut self, now: Instant, rules: Rules) -> bool {
+        let held = self
+            .last_sent_at
+            .is_some_and(|at| now.saturating_duration_since(at) < rules.hold_down);
+        if self.up != Some(false) || !rules.notify_down || held {
+            return false;
+        }
+        self.last_sent_at = Some(now);
+        true
+    }
 }
 
 #[cfg(test)]
@@ -99,6 +114,8 @@ mod tests {
         quiet.notify_up = false;
         assert_eq!(u.step(true, t0, quiet), None);
         assert_eq!(u.step(false, t0, rules(0)), Some(false));
+        assert!(u.again(t0, rules(0)), "down: may be repeated");
+        assert!(!u.again(t0, rules(60)), "within the hold-down");
         let mut falling = rules(0);
         falling.startup = Startup::Falling;
         assert_eq!(UpDown::default().step(false, t0, falling), None);
