@@ -7,6 +7,7 @@
 #   charon-pair.sh up DIR      start both; sockets DIR/{a,b}/charon.vici
 #   charon-pair.sh down DIR    stop both, remove the namespaces
 #   charon-pair.sh load DIR SIDE FILE   swanctl --load-all with FILE on SIDE
+#   charon-pair.sh restart DIR SIDE     start SIDE's charon again (after a kill)
 #
 # Needs root, ip, unshare and Debian's strongswan-charon + strongswan-swanctl.
 set -euo pipefail
@@ -39,6 +40,22 @@ charon {
 CONF
 }
 
+start_charon() {
+    local side=$1
+    rm -f "$dir/$side/charon.vici"
+    STRONGSWAN_CONF=$dir/$side/strongswan.conf setsid ip netns exec "$(ns $side)" \
+        unshare -m --propagation private sh -c \
+        'mount -t tmpfs tmpfs /run && exec /usr/lib/ipsec/charon' \
+        > "$dir/$side/stdout" 2>&1 < /dev/null &
+    echo $! > "$dir/$side/pid"
+}
+
+wait_socket() {
+    local side=$1
+    for _ in $(seq 100); do [ -S "$dir/$side/charon.vici" ] && return 0; sleep 0.1; done
+    echo "charon $side did not start" >&2; cat "$dir/$side/stdout" >&2; return 1
+}
+
 case $cmd in
 up)
     for side in a b; do write_conf $side; ip netns add "$(ns $side)"; done
@@ -49,27 +66,30 @@ up)
         ip -n "$n" link set "vici${$}$side" name eth0
         ip -n "$n" addr add "$(addr $side)/24" dev eth0
         ip -n "$n" link set eth0 up
-        STRONGSWAN_CONF=$dir/$side/strongswan.conf setsid ip netns exec "$n" \
-            unshare -m --propagation private sh -c \
-            'mount -t tmpfs tmpfs /run && exec /usr/lib/ipsec/charon' \
-            > "$dir/$side/stdout" 2>&1 < /dev/null &
-        echo $! > "$dir/$side/pid"
+        start_charon $side
     done
-    for side in a b; do
-        for _ in $(seq 100); do [ -S "$dir/$side/charon.vici" ] && break; sleep 0.1; done
-        [ -S "$dir/$side/charon.vici" ] || { echo "charon $side did not start" >&2; cat "$dir/$side/stdout" >&2; exit 1; }
-    done
+    wait_socket a && wait_socket b
+    ;;
+restart)
+    side=${3:?a|b}
+    start_charon $side
+    wait_socket $side
     ;;
 down)
     for side in a b; do
         [ -f "$dir/$side/pid" ] && kill "$(cat "$dir/$side/pid")" 2>/dev/null || true
     done
-    sleep 0.3
+    for side in a b; do
+        for _ in $(seq 50); do
+            [ -f "$dir/$side/pid" ] && kill -0 "$(cat "$dir/$side/pid")" 2>/dev/null || break
+            sleep 0.1
+        done
+    done
     for side in a b; do ip netns del "$(ns $side)" 2>/dev/null || true; done
     ;;
 load)
     side=${3:?a|b} file=${4:?swanctl.conf}
     swanctl --load-all --noprompt --file "$file" --uri "unix://$dir/$side/charon.vici"
     ;;
-*) echo "usage: $0 up|down|load DIR ..." >&2; exit 2 ;;
+*) echo "usage: $0 up|down|load|restart DIR ..." >&2; exit 2 ;;
 esac

@@ -7,11 +7,19 @@
 //! just *after* the updown event it explains. A down event without a known
 //! cause is therefore recorded as provisional `other` and refined by a
 //! deletion line for the same IKE SA that follows within [`PENDING_SECS`].
+//!
+//! A responder's IKE SA has no name until IKE_AUTH selects a config, so a
+//! failure in IKE_SA_INIT (no proposal chosen) is logged for `(unnamed)`:
+//! it is kept per peer address (from charon's `… is initiating an IKE_SA`
+//! line or the down event) and shown on the connections to that address.
 
 use std::collections::HashMap;
 
-use super::reason::{classify, sanitise, Signal};
+use super::reason::{classify, initiating_host, sanitise, Signal};
 use super::sample::{ChildBinding, IkeFailure, IkeSa, TermReason};
+
+/// charon's name for an IKE SA without a config yet.
+const UNNAMED: &str = "(unnamed)";
 
 /// How long a deletion line and a down event are taken to belong together.
 pub const PENDING_SECS: u64 = 10;
@@ -33,6 +41,8 @@ enum Strength {
 struct Recorded {
     failure: IkeFailure,
     strength: Strength,
+    /// Order of recording (timestamps are whole seconds).
+    seq: u64,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -40,12 +50,18 @@ struct SaState {
     dpd_sent: bool,
     /// The last deletion line: (by_peer, message, unix time).
     deletion: Option<(bool, String, u64)>,
+    /// For an unnamed (responder) SA: the peer, and a failure seen before it.
+    remote_host: Option<String>,
+    orphan: Option<IkeFailure>,
     touched: u64,
 }
 
 #[derive(Debug, Default)]
 pub struct FailureTracker {
     failures: HashMap<String, Recorded>,
+    /// Failures of unnamed SAs, by peer address.
+    peer_failures: HashMap<String, Recorded>,
+    next_seq: u64,
     sas: HashMap<u32, SaState>,
     bindings: HashMap<(String, String), ChildBinding>,
 }
@@ -58,6 +74,62 @@ impl FailureTracker {
     /// The last failure of connection `conn`.
     pub fn failure(&self, conn: &str) -> Option<&IkeFailure> {
         self.failures.get(conn).map(|r| &r.failure)
+    }
+
+    /// The last failure of `conn`, or of an unnamed SA with one of its
+    /// remote addresses if that is newer.
+    pub fn failure_for(&self, conn: &str, remote_addrs: &[String]) -> Option<&IkeFailure> {
+        let by_peer = remote_addrs
+            .iter()
+            .filter_map(|addr| self.peer_failures.get(addr));
+        std::iter::once(self.failures.get(conn))
+            .flatten()
+            .chain(by_peer)
+            .max_by_key(|r| r.seq)
+            .map(|r| &r.failure)
+    }
+
+    fn next_seq(&mut self) -> u64 {
+        self.next_seq += 1;
+        self.next_seq
+    }
+
+    fn record_peer(&mut self, host: String, failure: IkeFailure) {
+        if self.peer_failures.len() >= MAX_CONNECTIONS && !self.peer_failures.contains_key(&host) {
+            return;
+        }
+        let seq = self.next_seq();
+        let recorded = Recorded {
+            failure,
+            strength: Strength::Specific,
+            seq,
+        };
+        self.peer_failures.insert(host, recorded);
+    }
+
+    /// A line about an SA that has no name yet (a responder in IKE_SA_INIT).
+    fn on_unnamed_log(&mut self, now: u64, uniqueid: u32, msg: &str) {
+        if let Some(host) = initiating_host(msg) {
+            self.sa(uniqueid, now).remote_host = Some(host.to_owned());
+            return;
+        }
+        let reason = match classify(msg) {
+            Some(Signal::Failed(reason)) => reason,
+            Some(Signal::GaveUp) => TermReason::PeerUnreachable,
+            _ => return,
+        };
+        let failure = IkeFailure {
+            reason,
+            message: sanitise(msg),
+            unix_secs: now,
+            ike_sa_uniqueid: Some(uniqueid),
+            child: None,
+        };
+        let state = self.sa(uniqueid, now);
+        match state.remote_host.clone() {
+            Some(host) => self.record_peer(host, failure),
+            None => state.orphan = Some(failure),
+        }
     }
 
     /// The if_id/mark/reqid of the last CHILD_SA of `conn`'s `child` seen.
@@ -99,6 +171,7 @@ impl FailureTracker {
     }
 
     fn record(&mut self, conn: &str, failure: IkeFailure, strength: Strength) {
+        let seq = self.next_seq();
         if self.failures.len() >= MAX_CONNECTIONS && !self.failures.contains_key(conn) {
             let oldest = self
                 .failures
@@ -109,13 +182,38 @@ impl FailureTracker {
                 self.failures.remove(&oldest);
             }
         }
-        self.failures
-            .insert(conn.to_owned(), Recorded { failure, strength });
+        self.failures.insert(
+            conn.to_owned(),
+            Recorded {
+                failure,
+                strength,
+                seq,
+            },
+        );
+    }
+
+    /// A failure line; a second line with the same reason on the same SA
+    /// (`giving up after 2 retransmits`, then `establishing IKE_SA failed,
+    /// peer not responding`) keeps the first, which names the cause.
+    fn record_specific(&mut self, conn: &str, failure: IkeFailure) {
+        if let Some(recorded) = self.failures.get(conn) {
+            let same = recorded.strength == Strength::Specific
+                && recorded.failure.reason == failure.reason
+                && recorded.failure.ike_sa_uniqueid == failure.ike_sa_uniqueid
+                && failure.unix_secs <= recorded.failure.unix_secs + PENDING_SECS;
+            if same {
+                return;
+            }
+        }
+        self.record(conn, failure, Strength::Specific);
     }
 
     /// A `log` event: `conn`/`uniqueid` are its `ikesa-name`/`ikesa-uniqueid`
     /// (lines outside an IKE SA cannot be attributed and are ignored).
     pub fn on_log(&mut self, now: u64, conn: Option<&str>, uniqueid: Option<u32>, msg: &str) {
+        if let (None | Some(UNNAMED), Some(id)) = (conn, uniqueid) {
+            return self.on_unnamed_log(now, id, msg);
+        }
         let (Some(conn), Some(signal)) = (conn, classify(msg)) else {
             return;
         };
@@ -127,7 +225,7 @@ impl FailureTracker {
             child: None,
         };
         match signal {
-            Signal::Failed(reason) => self.record(conn, failure(reason), Strength::Specific),
+            Signal::Failed(reason) => self.record_specific(conn, failure(reason)),
             Signal::GaveUp => {
                 let dpd = uniqueid.is_some_and(|id| self.sas.get(&id).is_some_and(|s| s.dpd_sent));
                 let reason = if dpd {
@@ -135,7 +233,7 @@ impl FailureTracker {
                 } else {
                     TermReason::PeerUnreachable
                 };
-                self.record(conn, failure(reason), Strength::Specific);
+                self.record_specific(conn, failure(reason));
             }
             Signal::DpdSent => {
                 if let Some(id) = uniqueid {
@@ -176,6 +274,18 @@ impl FailureTracker {
 
     /// An `ike-updown` event.
     pub fn on_ike_updown(&mut self, now: u64, up: bool, sa: &IkeSa) {
+        if sa.name == UNNAMED {
+            // Kept (not removed) for failure lines that arrive after this event.
+            let state = self.sa(sa.uniqueid, now);
+            let host = state
+                .remote_host
+                .get_or_insert_with(|| sa.remote_host.clone())
+                .clone();
+            if let Some(orphan) = state.orphan.take() {
+                self.record_peer(host, orphan);
+            }
+            return;
+        }
         if up {
             self.note_bindings(sa);
             let state = self.sa(sa.uniqueid, now);
@@ -186,8 +296,9 @@ impl FailureTracker {
                 "IKE_SA {}[{}] down in state {}",
                 sa.name, sa.uniqueid, sa.state
             );
+            // The SA's state stays (bounded by MAX_SAS): the lines that
+            // explain this event may still be on their way.
             self.went_down(now, sa, None, what);
-            self.sas.remove(&sa.uniqueid);
         }
     }
 
@@ -293,11 +404,30 @@ mod tests {
     fn retransmit_give_up_is_unreachable_unless_a_dpd_was_pending() {
         let mut t = FailureTracker::new();
         log(&mut t, 10, 1, "giving up after 5 retransmits");
-        assert_eq!(reason(&t).unwrap().0, TermReason::PeerUnreachable);
+        log(
+            &mut t,
+            10,
+            1,
+            "establishing IKE_SA failed, peer not responding",
+        );
+        assert_eq!(
+            reason(&t),
+            Some((TermReason::PeerUnreachable, "giving up after 5 retransmits"))
+        );
 
         t.on_ike_updown(20, true, &sa(2, "ESTABLISHED"));
         log(&mut t, 30, 2, "sending DPD request");
         log(&mut t, 60, 2, "giving up after 5 retransmits");
+        assert_eq!(reason(&t).unwrap().0, TermReason::DpdTimeout);
+    }
+
+    #[test]
+    fn dpd_give_up_arriving_after_the_down_event() {
+        let mut t = FailureTracker::new();
+        t.on_ike_updown(1, true, &sa(5, "ESTABLISHED"));
+        log(&mut t, 3, 5, "sending DPD request");
+        t.on_ike_updown(7, false, &sa(5, "ESTABLISHED"));
+        log(&mut t, 7, 5, "giving up after 2 retransmits");
         assert_eq!(reason(&t).unwrap().0, TermReason::DpdTimeout);
     }
 
@@ -405,6 +535,54 @@ mod tests {
             "IKE_SA vti1[1] established between a...b",
         );
         assert_eq!(reason(&t), None);
+    }
+
+    #[test]
+    fn unnamed_responder_failures_are_kept_per_peer() {
+        let mut t = FailureTracker::new();
+        let peers = ["192.0.2.1".to_owned()];
+        // Host known from the initiating line, failure line later.
+        t.on_log(
+            5,
+            Some("(unnamed)"),
+            Some(3),
+            "192.0.2.1 is initiating an IKE_SA",
+        );
+        t.on_log(
+            5,
+            Some("(unnamed)"),
+            Some(3),
+            "received proposals unacceptable",
+        );
+        let f = t.failure_for("vti1", &peers).unwrap();
+        assert_eq!((f.reason, f.unix_secs), (TermReason::NoProposalChosen, 5));
+        assert!(t
+            .failure_for("vti1", &["198.51.100.1".to_owned()])
+            .is_none());
+
+        // Failure line first, host from the down event.
+        t.on_log(9, Some("(unnamed)"), Some(4), "no proposal found");
+        let mut down = sa(4, "CONNECTING");
+        down.name = "(unnamed)".into();
+        down.remote_host = "192.0.2.1".into();
+        t.on_ike_updown(9, false, &down);
+        assert_eq!(t.failure_for("vti1", &peers).unwrap().unix_secs, 9);
+
+        // Down event first, failure line after it.
+        down.uniqueid = 6;
+        t.on_ike_updown(10, false, &down);
+        t.on_log(10, Some("(unnamed)"), Some(6), "no proposal found");
+        assert_eq!(
+            t.failure_for("vti1", &peers).unwrap().ike_sa_uniqueid,
+            Some(6)
+        );
+
+        // A newer named failure wins.
+        log(&mut t, 12, 5, "received AUTHENTICATION_FAILED notify error");
+        assert_eq!(
+            t.failure_for("vti1", &peers).unwrap().reason,
+            TermReason::AuthFailed
+        );
     }
 
     #[test]

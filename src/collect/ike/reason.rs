@@ -43,9 +43,13 @@ pub fn classify(msg: &str) -> Option<Signal> {
         || starts("authentication of '") && msg.ends_with("(myself) failed")
         || starts("received ") && has(", EAP authentication failed")
         || starts("selected peer config '") && has("unacceptable")
+        || starts("no trusted ") && has(" public key found for '")
     {
         Failed(AuthFailed)
-    } else if starts("no acceptable proposal found") || starts("no proposal found") {
+    } else if starts("no acceptable proposal found")
+        || starts("no proposal found")
+        || starts("received proposals unacceptable")
+    {
         Failed(NoProposalChosen)
     } else if starts("traffic selectors ") && msg.ends_with(" unacceptable")
         || starts("no matching CHILD_SA config found")
@@ -76,6 +80,13 @@ pub fn classify(msg: &str) -> Option<Signal> {
         return None;
     };
     Some(signal)
+}
+
+/// The peer of a responder's IKE SA before it has a config (and so a
+/// name): charon's `%H is initiating an IKE_SA` line.
+pub fn initiating_host(msg: &str) -> Option<&str> {
+    let host = msg.strip_suffix(" is initiating an IKE_SA")?;
+    (!host.is_empty() && !host.contains(' ')).then_some(host)
 }
 
 /// `received NO_PROPOSAL_CHOSEN notify error` (also `…, destroying IKE_SA`)
@@ -178,6 +189,11 @@ mod tests {
             ("authentication of '192.0.2.1' (myself) failed", Some(Failed(AuthFailed))),
             ("no acceptable proposal found", Some(Failed(NoProposalChosen))),
             ("no proposal found", Some(Failed(NoProposalChosen))),
+            ("received proposals unacceptable", Some(Failed(NoProposalChosen))),
+            (
+                "no trusted RSA public key found for 'peer.example'",
+                Some(Failed(AuthFailed)),
+            ),
             (
                 "traffic selectors 10.1.0.0/16 === 10.2.0.0/16 unacceptable",
                 Some(Failed(TsUnacceptable)),
@@ -219,6 +235,23 @@ mod tests {
         for (line, expected) in cases {
             assert_eq!(classify(line), *expected, "{line}");
         }
+    }
+
+    #[test]
+    fn finds_the_initiating_host() {
+        assert_eq!(
+            initiating_host("192.0.2.1 is initiating an IKE_SA"),
+            Some("192.0.2.1")
+        );
+        assert_eq!(
+            initiating_host("2001:db8::1 is initiating an IKE_SA"),
+            Some("2001:db8::1")
+        );
+        assert_eq!(
+            initiating_host("initiating IKE_SA vti1[3] to 192.0.2.2"),
+            None
+        );
+        assert_eq!(initiating_host(" is initiating an IKE_SA"), None);
     }
 
     #[test]

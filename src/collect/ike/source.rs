@@ -6,8 +6,10 @@
 //! served from the last snapshot).
 //!
 //! Without charon the sample says unavailable and why; one warning is
-//! logged per change of that state; both connections retry with a capped
-//! exponential backoff, so a charon restart is followed on its own.
+//! logged when the view becomes unavailable (a different reason during the
+//! same outage is logged at info), one info line when it is back; both
+//! connections retry with a capped exponential backoff, so a charon restart
+//! is followed on its own.
 
 use std::io::ErrorKind;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -34,7 +36,12 @@ pub const EVENTS: [&str; 5] = [
 ];
 
 const FIRST_RETRY: Duration = Duration::from_millis(500);
+/// The poll connection retries at most this far apart (polls come every
+/// few seconds anyway) …
 const MAX_RETRY: Duration = Duration::from_secs(30);
+/// … the event connection more often: while it is down, failure reasons
+/// are lost.
+const MAX_EVENT_RETRY: Duration = Duration::from_secs(5);
 
 #[derive(Debug, Clone)]
 pub struct IkeOptions {
@@ -102,13 +109,15 @@ impl Unavailable {
 #[derive(Debug)]
 struct Backoff {
     delay: Duration,
+    cap: Duration,
     next_attempt: Option<Instant>,
 }
 
 impl Backoff {
-    fn new() -> Self {
+    fn new(cap: Duration) -> Self {
         Backoff {
             delay: FIRST_RETRY,
+            cap,
             next_attempt: None,
         }
     }
@@ -120,12 +129,12 @@ impl Backoff {
     fn failed(&mut self, now: Instant) -> Duration {
         let delay = self.delay;
         self.next_attempt = Some(now + delay);
-        self.delay = (self.delay * 2).min(MAX_RETRY);
+        self.delay = (self.delay * 2).min(self.cap);
         delay
     }
 
     fn succeeded(&mut self) {
-        *self = Backoff::new();
+        *self = Backoff::new(self.cap);
     }
 }
 
@@ -161,7 +170,7 @@ impl IkeSource {
         IkeSource {
             options,
             client: None,
-            backoff: Backoff::new(),
+            backoff: Backoff::new(MAX_RETRY),
             state: None,
             shared,
             events,
@@ -183,7 +192,7 @@ impl IkeSource {
         let result = if self.client.is_none() && !self.backoff.ready(now) {
             Err(self.last_unavailable())
         } else {
-            match timeout(self.options.timeout, self.query()).await {
+            match timeout(self.options.timeout, self.query_reconnecting()).await {
                 Ok(Ok(lists)) => Ok(lists),
                 Ok(Err(error)) => {
                     tracing::debug!(endpoint = %self.options.endpoint, %error, "VICI poll failed");
@@ -225,11 +234,32 @@ impl IkeSource {
             return;
         }
         let endpoint = &self.options.endpoint;
-        match state {
-            Ok(()) => tracing::info!(%endpoint, "IKE view available (charon over VICI)"),
-            Err(why) => tracing::warn!(%endpoint, "IKE view unavailable: {}", why.describe()),
+        match (self.state, state) {
+            (_, Ok(())) => tracing::info!(%endpoint, "IKE view available (charon over VICI)"),
+            // One warning per outage; a new reason within it is only news.
+            (Some(Err(_)), Err(why)) => {
+                tracing::info!(%endpoint, "IKE view still unavailable: {}", why.describe())
+            }
+            (_, Err(why)) => tracing::warn!(%endpoint, "IKE view unavailable: {}", why.describe()),
         }
         self.state = Some(state);
+    }
+
+    /// [`Self::query`]; if the connection kept from the last poll turns out
+    /// dead (charon restarted since), once more on a fresh one, so a restart
+    /// costs no poll.
+    async fn query_reconnecting(
+        &mut self,
+    ) -> Result<(Vec<IkeConnection>, Vec<IkeSa>), ClientError> {
+        let reused = self.client.is_some();
+        match self.query().await {
+            Err(error) if reused && is_stale(&error) => {
+                tracing::debug!(endpoint = %self.options.endpoint, %error, "VICI connection went stale; reconnecting");
+                self.client = None;
+                self.query().await
+            }
+            result => result,
+        }
     }
 
     async fn query(&mut self) -> Result<(Vec<IkeConnection>, Vec<IkeSa>), ClientError> {
@@ -267,7 +297,7 @@ impl IkeSource {
             .unwrap_or_else(|e| e.into_inner());
         tracker.note_sas(&ike_sas);
         for conn in &mut connections {
-            conn.last_failure = tracker.failure(&conn.name).cloned();
+            conn.last_failure = tracker.failure_for(&conn.name, &conn.remote_addrs).cloned();
             for child in &mut conn.children {
                 if child.binding == Default::default() {
                     if let Some(seen) = tracker.binding(&conn.name, &child.name) {
@@ -286,6 +316,18 @@ impl IkeSource {
     }
 }
 
+/// An error that means the peer went away, not that it misbehaved.
+fn is_stale(error: &ClientError) -> bool {
+    match error {
+        ClientError::Closed => true,
+        ClientError::Io(e) => matches!(
+            e.kind(),
+            ErrorKind::ConnectionReset | ErrorKind::BrokenPipe | ErrorKind::UnexpectedEof
+        ),
+        _ => false,
+    }
+}
+
 fn unix_now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -297,7 +339,7 @@ fn unix_now() -> u64 {
 /// start over after a capped backoff. Logs at debug only: the poll side
 /// owns the one warning per availability change.
 async fn follow_events(options: IkeOptions, shared: Arc<Shared>) {
-    let mut backoff = Backoff::new();
+    let mut backoff = Backoff::new(MAX_EVENT_RETRY);
     loop {
         let connected = timeout(options.timeout, async {
             let mut client = Client::connect(&options.endpoint).await?;
@@ -382,7 +424,7 @@ mod tests {
 
     #[test]
     fn backoff_doubles_up_to_its_cap_and_resets() {
-        let mut b = Backoff::new();
+        let mut b = Backoff::new(MAX_RETRY);
         let now = Instant::now();
         assert!(b.ready(now));
         let delays: Vec<_> = (0..9).map(|_| b.failed(now)).collect();

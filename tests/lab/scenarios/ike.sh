@@ -531,7 +531,7 @@ ike_main() {
     { wait_until 10 link_is up classic1 && wait_until 10 link_is up vti1; } >&3 2>&1
     section_end $?
 
-    step restart 15
+    step restart 40
     section ike.restart.before sw left --list-sas
     section ike.restart.stop bg_stop charon-left
     section ike.restart.stopped_links ip -n left -d -j link show
