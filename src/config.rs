@@ -560,6 +560,23 @@ mod tests {
     }
 
     #[test]
+    fn ike_section_parses_and_is_checked() {
+        let c = parse("[ike]\nsocket = \"tcp:127.0.0.1:4502\"\ntimeout_ms = 500\n").unwrap();
+        assert_eq!(c.ike.timeout_ms, 500);
+        let options = c.ike.options().unwrap();
+        assert_eq!(options.endpoint.to_string(), "tcp:127.0.0.1:4502");
+        assert_eq!(options.timeout, std::time::Duration::from_millis(500));
+        assert!(parse("[ike]\nenabled = false\n")
+            .unwrap()
+            .ike
+            .options()
+            .is_none());
+        assert!(err("[ike]\nsocket = \"tcp:nohost\"\n").contains("ike.socket"));
+        assert!(err("[ike]\ntimeout_ms = 5\n").contains("ike.timeout_ms"));
+        assert!(err("[ike]\nsockte = \"unix:/x\"\n").contains("sockte"));
+    }
+
+    #[test]
     fn packaged_config_is_the_defaults() {
         // As shipped (everything commented out) ...
         assert_eq!(

@@ -20,11 +20,20 @@ use crate::model::{
 /// Most rows kept (configured children); more are dropped, not served.
 const MAX_ROWS: usize = 20_000;
 
+/// Polls for which a row that was up keeps its last live data when its IKE
+/// SA is missing from `list-sas` with no down event seen: charon's
+/// `noblock` listing skips an IKE SA that is busy (e.g. rekeying), which
+/// must not read as "down".
+const BUSY_POLLS: u8 = 3;
+
 /// Keeps the vtiIkeTable row numbers stable across polls.
 #[derive(Default)]
 pub struct IkeJoiner {
     indexes: HashMap<(String, String), u32>,
     next: u32,
+    /// The rows served last, by (connection, child), and for how many
+    /// polls each has been carried over (`BUSY_POLLS`).
+    previous: HashMap<(String, String), (IkeRow, u8)>,
 }
 
 impl IkeJoiner {
@@ -67,14 +76,28 @@ impl IkeJoiner {
     fn rows(&mut self, sample: &IkeSample, now: u64) -> Vec<IkeRow> {
         let mut rows = Vec::new();
         let mut seen: HashMap<(String, String), ()> = HashMap::new();
+        let previous = std::mem::take(&mut self.previous);
         let mut add = |joiner: &mut Self, conn: &str, child: &str, row: IkeRow| {
             let key = (conn.to_owned(), child.to_owned());
             if seen.contains_key(&key) || rows.len() >= MAX_ROWS {
                 return;
             }
             let index = joiner.index_of(&key);
+            let (row, carried) = match previous.get(&key) {
+                Some((before, n))
+                    if row.ike_state == IkeSaState::None
+                        && before.is_up()
+                        && before.last_failure == row.last_failure
+                        && *n < BUSY_POLLS =>
+                {
+                    (before.clone(), n + 1)
+                }
+                _ => (row, 0),
+            };
+            let row = IkeRow { index, ..row };
+            joiner.previous.insert(key.clone(), (row.clone(), carried));
             seen.insert(key, ());
-            rows.push(IkeRow { index, ..row });
+            rows.push(row);
         };
         for conn in &sample.connections {
             let children: Vec<(&str, Option<&ChildBinding>)> = if conn.children.is_empty() {
@@ -505,6 +528,30 @@ mod tests {
         assert_eq!(snap.ike.rows[0].spi_out, 2);
         assert_eq!(snap.ike.rows[0].child_state, ChildSaState::Installed);
         assert!(snap.tunnels[0].ike.as_ref().unwrap().up);
+        // charon's noblock listing skips a busy IKE SA: up for a few polls
+        // while no down event says otherwise, then down.
+        let busy = IkeSample {
+            ike_sas: vec![],
+            ..sample.clone()
+        };
+        for _ in 0..BUSY_POLLS {
+            joiner.attach(&mut snap, Some(&busy));
+            assert_eq!(snap.ike.rows[0].child_state, ChildSaState::Installed);
+        }
+        joiner.attach(&mut snap, Some(&busy));
+        assert_eq!(snap.ike.rows[0].child_state, ChildSaState::None);
+        // A down event (a new failure) is believed at once.
+        joiner.attach(&mut snap, Some(&sample));
+        let mut down = busy.clone();
+        down.connections[0].last_failure = Some(IkeFailure {
+            reason: TermReason::DeletedByPeer,
+            message: "received DELETE for IKE_SA a[1]".into(),
+            unix_secs: 5,
+            ike_sa_uniqueid: Some(1),
+            child: None,
+        });
+        joiner.attach(&mut snap, Some(&down));
+        assert_eq!(snap.ike.rows[0].child_state, ChildSaState::None);
     }
 
     #[test]

@@ -462,3 +462,75 @@ fn disabled_categories_keep_no_state() {
         .iter()
         .any(|(key, _)| *key == (7, ErrorCategory::Dropped)));
 }
+
+/// The IKE and tunnel up/down events of one snapshot: (kind, reason number).
+fn updown_events(engine: &mut AlarmEngine, snap: &Snapshot) -> Vec<(&'static str, Option<i32>)> {
+    use crate::mib::columns::MibEnum;
+    let (events, _) = engine.evaluate(snap);
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Ike { up, reason, .. } => Some((
+                if *up { "ikeUp" } else { "ikeDown" },
+                reason.map(|r| r.mib_number()),
+            )),
+            Event::Tunnel { up, .. } => Some((if *up { "tunnelUp" } else { "tunnelDown" }, None)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn ike_and_tunnel_events_follow_the_state_and_each_new_failure() {
+    let mut engine = AlarmEngine::new(config(10, 1, 0, 0));
+    let rig = Rig::new(AlarmConfig::default());
+    let mut snap = rig.snapshot(0);
+    let failure = |secs: u64, reason: TermReason| IkeFailure {
+        reason,
+        message: "charon's line".into(),
+        unix_secs: secs,
+        ike_sa_uniqueid: Some(1),
+        child: None,
+    };
+    snap.ike = IkeView {
+        enabled: true,
+        available: true,
+        unavailable: None,
+        rows: vec![IkeRow {
+            index: 1,
+            conn: "peer".into(),
+            child: "vti1".into(),
+            ike_state: IkeSaState::Established,
+            child_state: ChildSaState::Installed,
+            tunnel_ifindex: 7,
+            ..IkeRow::default()
+        }],
+    };
+    assert_eq!(updown_events(&mut engine, &snap), []);
+    // A rekey (old REKEYED beside the new INSTALLED is one row, still up): nothing.
+    snap.ike.rows[0].child_state = ChildSaState::Rekeyed;
+    assert_eq!(updown_events(&mut engine, &snap), []);
+    // The CHILD_SA goes; the hook downs the tunnel.
+    snap.ike.rows[0].child_state = ChildSaState::None;
+    snap.ike.rows[0].last_failure = Some(failure(100, TermReason::DeletedLocally));
+    snap.tunnels[0].tunnel.admin_up = false;
+    assert_eq!(
+        updown_events(&mut engine, &snap),
+        [("tunnelDown", None), ("ikeDown", Some(8))]
+    );
+    assert_eq!(updown_events(&mut engine, &snap), [], "no news, no event");
+    // Another attempt fails for another reason: reported again.
+    snap.ike.rows[0].last_failure = Some(failure(103, TermReason::AuthFailed));
+    assert_eq!(updown_events(&mut engine, &snap), [("ikeDown", Some(2))]);
+    // charon unreachable: the IKE rows say nothing (vtiIkeAvailable does).
+    let mut gone = snap.clone();
+    gone.ike.available = false;
+    gone.ike.rows.clear();
+    assert_eq!(updown_events(&mut engine, &gone), []);
+    snap.ike.rows[0].child_state = ChildSaState::Installed;
+    snap.tunnels[0].tunnel.admin_up = true;
+    assert_eq!(
+        updown_events(&mut engine, &snap),
+        [("tunnelUp", None), ("ikeUp", None)]
+    );
+}

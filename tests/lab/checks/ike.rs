@@ -965,6 +965,13 @@ fn agent(secs: &Sections, errs: &mut Vec<String>) {
         &["INTEGER: 2"],
         errs,
     );
+    // Least privilege: the socket is group nogroup's, mode 0770; the agent runs as nobody.
+    expect_in(
+        secs,
+        "ike.agent.socket",
+        &["srwxrwx---", "root", "nogroup"],
+        errs,
+    );
     let ifindex: BTreeMap<String, u32> = {
         let words: Vec<&str> = secs.body("ike.agent.ifindex").split_whitespace().collect();
         words
