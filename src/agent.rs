@@ -68,6 +68,7 @@ fn reload_of(cfg: &Config) -> Reload {
     Reload {
         interval: Duration::from_secs(u64::from(cfg.poll_interval_secs)),
         alarms: cfg.alarms.clone(),
+        history_size: cfg.events.history_size,
     }
 }
 
@@ -117,7 +118,11 @@ where
         settings.root.clone(),
         settings.reload.interval,
     )
-    .with_alarms(settings.reload.alarms.clone(), notify_tx)
+    .with_alarms(
+        settings.reload.alarms.clone(),
+        settings.reload.history_size,
+        notify_tx,
+    )
     .with_ike(settings.ike.clone().map(IkeSource::new));
     let session = Session::new(settings.session.clone(), index, notify_rx);
     tracing::info!(

@@ -15,6 +15,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::agentx::transport::MasterAddr;
+use crate::alarm::history::DEFAULT_CAPACITY as DEFAULT_HISTORY_SIZE;
 use crate::alarm::AlarmConfig;
 use crate::collect::ike::IkeOptions;
 use crate::mib::oids::DEFAULT_ROOT;
@@ -57,6 +58,8 @@ pub struct Config {
     pub alarms: AlarmConfig,
     /// `[ike]`: the IKE view from charon over VICI.
     pub ike: IkeConfig,
+    /// `[events]`: the event history (vtiEventTable).
+    pub events: EventsConfig,
 }
 
 /// `[ike]`: where charon's VICI socket is and how long a poll of it may
@@ -113,6 +116,25 @@ impl IkeConfig {
     }
 }
 
+/// `[events]`.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EventsConfig {
+    /// Rows kept in vtiEventTable; the oldest goes when a new one comes.
+    pub history_size: usize,
+}
+
+impl Default for EventsConfig {
+    fn default() -> Self {
+        EventsConfig {
+            history_size: DEFAULT_HISTORY_SIZE,
+        }
+    }
+}
+
+/// Allowed range of `[events] history_size`.
+pub const HISTORY_SIZE_RANGE: std::ops::RangeInclusive<usize> = 1..=100_000;
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -124,6 +146,7 @@ impl Default for Config {
             log_level: DEFAULT_LOG_LEVEL.to_string(),
             alarms: AlarmConfig::default(),
             ike: IkeConfig::default(),
+            events: EventsConfig::default(),
         }
     }
 }
@@ -188,6 +211,7 @@ struct RawConfig {
     log_level: Option<Spanned<String>>,
     alarms: Option<Spanned<AlarmConfig>>,
     ike: Option<Spanned<IkeConfig>>,
+    events: Option<Spanned<EventsConfig>>,
 }
 
 impl Config {
@@ -283,6 +307,22 @@ impl Config {
             ike.validate().map_err(|m| invalid(Some(span), m))?;
             config.ike = ike;
         }
+        if let Some(v) = raw.events {
+            let span = v.span();
+            let events = v.into_inner();
+            if !HISTORY_SIZE_RANGE.contains(&events.history_size) {
+                return Err(invalid(
+                    Some(span),
+                    format!(
+                        "events.history_size: {} is out of range {}..={}",
+                        events.history_size,
+                        HISTORY_SIZE_RANGE.start(),
+                        HISTORY_SIZE_RANGE.end()
+                    ),
+                ));
+            }
+            config.events = events;
+        }
         Ok(config)
     }
 }
@@ -363,6 +403,21 @@ mod tests {
     }
 
     #[test]
+    fn events_history_size_is_checked() {
+        assert_eq!(
+            parse("[events]\nhistory_size = 3\n")
+                .unwrap()
+                .events
+                .history_size,
+            3
+        );
+        let e = err("[events]\nhistory_size = 0\n");
+        assert!(e.contains("events.history_size"), "{e}");
+        let e = err("[events]\nsize = 3\n");
+        assert!(e.contains("size"), "{e}");
+    }
+
+    #[test]
     fn empty_file_gives_the_defaults() {
         let c = parse("").unwrap();
         assert_eq!(c, Config::default());
@@ -397,6 +452,7 @@ mod tests {
                 log_level: "debug".into(),
                 alarms: AlarmConfig::default(),
                 ike: IkeConfig::default(),
+                events: EventsConfig::default(),
             }
         );
     }
@@ -619,6 +675,8 @@ mod tests {
             "[ike]",
             "socket",
             "timeout_ms",
+            "[events]",
+            "history_size",
         ] {
             assert!(seen.iter().any(|s| s == key), "{key} is not documented");
         }

@@ -373,6 +373,36 @@ impl Cause {
     }
 }
 
+/// How a tunnel's peer address was found (vtiIfPeerAddrSource; the numbers
+/// are the MIB's).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum PeerSource {
+    /// vti/vti6: the tunnel's configured remote.
+    TunnelConfig = 1,
+    /// The destination of the tunnel's outbound SA.
+    OutboundSa = 2,
+    /// The destination of the tunnel's outbound policy's template.
+    PolicyTemplate = 3,
+    /// None of these: no remote, no outbound SA, no policy template with
+    /// a destination.
+    Unknown = 4,
+}
+
+/// The peer's outer address and where it came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Peer {
+    pub addr: Option<IpAddr>,
+    pub source: PeerSource,
+}
+
+impl Peer {
+    pub const UNKNOWN: Peer = Peer {
+        addr: None,
+        source: PeerSource::Unknown,
+    };
+}
+
 /// A tunnel as served: the kernel's view plus what we derived.
 #[derive(Clone, Debug, Serialize)]
 pub struct TunnelRow {
@@ -394,6 +424,8 @@ pub struct TunnelRow {
     pub sa_summary: SaSummary,
     /// The IKE connection/child this tunnel joins to, if any.
     pub ike: Option<TunnelIke>,
+    /// The peer's outer address (`classify::diagnose::peer_of`).
+    pub peer: Peer,
 }
 
 /// An SA as served, attached to the tunnel that uses it (0 = none).

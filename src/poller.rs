@@ -1,8 +1,10 @@
 //! The poll loop: wires the stages together and swaps the result in.
 //!
 //! collect (`SampleSource`, and `IkeSource` for charon) → classify (`Classifier`, a complete Snapshot)
-//! → alarm (`AlarmEngine`: the alarm table and the notifications) → mib
-//! (`render`: the index SNMP answers from). Each stage hands the next a
+//! → alarm (`AlarmEngine`: the alarm table and the events; each event is
+//! recorded in the `EventHistory` and, if it is to be sent, handed to the
+//! session as a notification) → mib (`render`: the index SNMP answers
+//! from). Each stage hands the next a
 //! finished value; nothing here reaches into a stage.
 //!
 //! This is the only place that waits on the kernel; the AgentX session reads
@@ -16,7 +18,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::{interval, timeout, MissedTickBehavior};
 
 use crate::alarm::notify::{notification, Notification};
-use crate::alarm::{AlarmConfig, AlarmEngine, AlarmTable};
+use crate::alarm::{AlarmConfig, AlarmEngine, AlarmTable, EventHistory, EventTable, Notified};
 use crate::classify::Classifier;
 use crate::collect::ike::IkeSource;
 use crate::mib::render::render;
@@ -32,6 +34,7 @@ pub struct Poller<S> {
     interval: Duration,
     failing: bool,
     alarms: AlarmEngine,
+    events: EventHistory,
     /// Where notifications go (the AgentX session's queue); `None` for a
     /// one-shot `show`.
     notify: Option<mpsc::Sender<Notification>>,
@@ -45,6 +48,7 @@ pub struct Poller<S> {
 pub struct Served {
     pub snapshot: Arc<Snapshot>,
     pub alarms: Arc<AlarmTable>,
+    pub events: Arc<EventTable>,
 }
 
 /// What a SIGHUP may change without restarting anything.
@@ -52,6 +56,8 @@ pub struct Served {
 pub struct Reload {
     pub interval: Duration,
     pub alarms: AlarmConfig,
+    /// Rows kept in vtiEventTable.
+    pub history_size: usize,
 }
 
 /// The least time a poll gets before it counts as stuck and failed.
@@ -67,6 +73,7 @@ impl<S: SampleSource + Lookups> Poller<S> {
             interval,
             failing: false,
             alarms: AlarmEngine::new(AlarmConfig::default()),
+            events: EventHistory::new(crate::alarm::history::DEFAULT_CAPACITY),
             notify: None,
             ike: None,
         }
@@ -78,9 +85,16 @@ impl<S: SampleSource + Lookups> Poller<S> {
         self
     }
 
-    /// Evaluate alarms with `config` and send notifications to `notify`.
-    pub fn with_alarms(mut self, config: AlarmConfig, notify: mpsc::Sender<Notification>) -> Self {
+    /// Evaluate alarms with `config`, keep the last `history_size` events
+    /// and send notifications to `notify`.
+    pub fn with_alarms(
+        mut self,
+        config: AlarmConfig,
+        history_size: usize,
+        notify: mpsc::Sender<Notification>,
+    ) -> Self {
         self.alarms = AlarmEngine::new(config);
+        self.events = EventHistory::new(history_size);
         self.notify = Some(notify);
         self
     }
@@ -123,23 +137,38 @@ impl<S: SampleSource + Lookups> Poller<S> {
             .classify(sample, &mut self.source, self.interval)
             .await;
         let (events, alarms) = self.alarms.evaluate(&snapshot);
-        if let Some(notify) = &self.notify {
-            for event in &events {
-                tracing::info!(?event, "notification");
-                // The session queues while the master is away; if even its
-                // inbox is full, dropping here is the same bounded policy.
-                if notify.try_send(notification(&self.root, event)).is_err() {
-                    tracing::warn!("notification queue full: dropped {event:?}");
-                }
+        for event in &events {
+            let index = self
+                .events
+                .record(event, snapshot.taken_at, snapshot.wall_time);
+            let Some(notify) = self.notify.as_ref().filter(|_| event.is_sent()) else {
+                tracing::info!(index, ?event, "event (no notification)");
+                continue;
+            };
+            tracing::info!(index, ?event, "notification");
+            // The session queues while the master is away; if even its
+            // inbox is full, dropping here is the same bounded policy.
+            if notify
+                .try_send(notification(&self.root, event, index))
+                .is_err()
+            {
+                tracing::warn!("notification queue full: dropped {event:?}");
+                self.events.mark(index, Notified::QueueFull);
             }
         }
         let alarms = Arc::new(alarms);
+        let events = self.events.table();
         self.index.store(Arc::new(render(
             Arc::clone(&snapshot),
             Arc::clone(&alarms),
+            Arc::clone(&events),
             &self.root,
         )));
-        Ok(Served { snapshot, alarms })
+        Ok(Served {
+            snapshot,
+            alarms,
+            events,
+        })
     }
 
     fn failed(&mut self, e: anyhow::Error) -> anyhow::Error {
@@ -178,6 +207,7 @@ impl<S: SampleSource + Lookups> Poller<S> {
                         ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
                     }
                     self.alarms.set_config(new.alarms);
+                    self.events.set_capacity(new.history_size);
                     tracing::info!(interval = ?self.interval, "configuration reloaded");
                 }
             }

@@ -213,6 +213,12 @@ fn tables() -> Vec<(&'static str, &'static str, u32, Vec<Described>)> {
             IKE_TABLE,
             described(columns::ike_col::COLUMNS),
         ),
+        (
+            "vtiEventTable",
+            "vtiEventEntry",
+            EVENT_TABLE,
+            described(columns::event_col::COLUMNS),
+        ),
     ]
 }
 
@@ -244,7 +250,10 @@ fn expected() -> BTreeMap<&'static str, Vec<u32>> {
 
     // Every object under vtiObjects, from its description.
     add("vtiGlobal", &[OBJECTS, GLOBAL]);
-    for c in described(columns::global::COLUMNS) {
+    for c in described(columns::global::COLUMNS)
+        .into_iter()
+        .chain(described(columns::event_global::COLUMNS))
+    {
         add(c.name, &[OBJECTS, GLOBAL, c.id]);
     }
     for (table, entry, n, columns) in tables() {
@@ -269,6 +278,7 @@ fn expected() -> BTreeMap<&'static str, Vec<u32>> {
         add("vtiNotificationGroup", &g(NOTIFICATION_GROUP));
         add("vtiIkeGroup", &g(IKE_GROUP));
         add("vtiIkeNotificationGroup", &g(IKE_NOTIFICATION_GROUP));
+        add("vtiEventGroup", &g(EVENT_GROUP));
     }
     m
 }
@@ -426,6 +436,7 @@ fn object_types(text: &str) -> BTreeMap<String, (String, String)> {
 fn mib_syntax_and_access_match_the_descriptions() {
     let types = object_types(MIB_TEXT);
     let mut all = described(columns::global::COLUMNS);
+    all.extend(described(columns::event_global::COLUMNS));
     for (_, _, _, columns) in tables() {
         all.extend(columns);
     }

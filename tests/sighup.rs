@@ -1,4 +1,5 @@
-//! SIGHUP reloads thresholds without touching the AgentX session. Its own
+//! SIGHUP reloads thresholds and the event history's size without touching
+//! the AgentX session. Its own
 //! test binary: the signal goes to this whole process.
 
 mod common;
@@ -18,11 +19,20 @@ fn rising_threshold(snmpd: &Snmpd) -> Option<String> {
         .map(|v| v.value.clone())
 }
 
-fn config(master: &str, rising: u32) -> String {
+/// vtiEventTableSize.0.
+fn event_table_size(snmpd: &Snmpd) -> Option<String> {
+    let oid = format!("{ROOT}.1.1.13.0");
+    parse(&snmpd.get(&[&oid]))
+        .first()
+        .filter(|v| v.kind == "Gauge32")
+        .map(|v| v.value.clone())
+}
+
+fn config(master: &str, rising: u32, history_size: u32) -> String {
     format!(
         "master = \"{master}\"\npoll_interval_secs = 1\nping_interval_secs = 1\n\
          [alarms.categories.carrier]\nenabled = true\ninterval_secs = 5\n\
-         rising = {rising}\nfalling = 0\n"
+         rising = {rising}\nfalling = 0\n[events]\nhistory_size = {history_size}\n"
     )
 }
 
@@ -32,7 +42,7 @@ fn sighup_reloads_thresholds_and_keeps_the_session() {
     let snmpd = Snmpd::start_with_args(AgentxListen::Unix, &["-Dagentx/master"]);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("config.toml");
-    std::fs::write(&path, config(&snmpd.master, 3)).unwrap();
+    std::fs::write(&path, config(&snmpd.master, 3, 100)).unwrap();
     let agent = InProcessAgent::start_with_file(FixtureSource::new(three_tunnels()), &path);
     assert!(
         wait_until(Duration::from_secs(10), || rising_threshold(&snmpd)
@@ -42,7 +52,7 @@ fn sighup_reloads_thresholds_and_keeps_the_session() {
         agent.log()
     );
 
-    std::fs::write(&path, config(&snmpd.master, 7)).unwrap();
+    std::fs::write(&path, config(&snmpd.master, 7, 40)).unwrap();
     unsafe { libc::kill(libc::getpid(), libc::SIGHUP) };
     assert!(
         wait_until(Duration::from_secs(5), || rising_threshold(&snmpd)
@@ -50,6 +60,13 @@ fn sighup_reloads_thresholds_and_keeps_the_session() {
             == Some("7")),
         "threshold not reloaded; log:\n{}",
         agent.log()
+    );
+    assert!(
+        wait_until(Duration::from_secs(5), || event_table_size(&snmpd)
+            .as_deref()
+            == Some("40")),
+        "event history size not reloaded: {:?}",
+        event_table_size(&snmpd)
     );
     assert!(
         agent.log().contains("configuration reloaded"),

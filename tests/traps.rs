@@ -9,7 +9,7 @@
 
 mod common;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::UdpSocket;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -20,7 +20,8 @@ use common::trapd::{parse_log, Snmptrapd, Trap, SNMP_TRAP_OID_0, SYS_UPTIME_0};
 use common::*;
 use vti_agentx::alarm::config::{Startup, Threshold};
 use vti_agentx::alarm::AlarmConfig;
-use vti_agentx::mib::oids::{self, alarm_col, if_col, notification};
+use vti_agentx::config::Config;
+use vti_agentx::mib::oids::{self, alarm_col, event_col, event_global, if_col, notification};
 
 const VTI1: u32 = 11;
 const VTI6: u32 = 12;
@@ -102,6 +103,16 @@ impl Rig {
         extra_sinks: &[String],
         alarms: impl FnOnce(&mut AlarmConfig),
     ) -> Rig {
+        Self::start_config(data, prepare, extra_sinks, |cfg| alarms(&mut cfg.alarms))
+    }
+
+    /// `start_full` with the whole configuration to set.
+    fn start_config(
+        data: FixtureData,
+        prepare: impl FnOnce(&FixtureSource),
+        extra_sinks: &[String],
+        config: impl FnOnce(&mut Config),
+    ) -> Rig {
         let trapd = Snmptrapd::start();
         let mut conf = vec![trapd.sink_line()];
         conf.extend_from_slice(extra_sinks);
@@ -111,7 +122,7 @@ impl Rig {
         let agent = InProcessAgent::start_with(&snmpd.master, source.clone(), |cfg| {
             // Quick by default; each test sets what it is about.
             cfg.alarms.hold_down_secs = 0;
-            alarms(&mut cfg.alarms);
+            config(cfg);
         });
         let rig = Rig {
             trapd,
@@ -188,6 +199,45 @@ impl Rig {
         );
     }
 
+    /// vtiEventTable: index → column → value, and the two scalars
+    /// (vtiEventLastIndex, vtiEventTableSize).
+    fn event_table(&self) -> (EventRows, u32, u32) {
+        let base = format!("{ROOT}.{}.{}.1.", oids::OBJECTS, oids::EVENT_TABLE);
+        let mut rows = EventRows::new();
+        for v in parse(&self.snmpd.walk(&base[..base.len() - 1])) {
+            let key = oid_key(&v.oid[base.len()..]);
+            rows.entry(key[1]).or_default().insert(key[0], v);
+        }
+        let global = |id: u32| -> u32 {
+            let oid = format!("{ROOT}.{}.{}.{id}.0", oids::OBJECTS, oids::GLOBAL);
+            let got = parse(&self.snmpd.get(&[&oid]));
+            got[0]
+                .value
+                .parse()
+                .unwrap_or_else(|_| panic!("{oid} = {got:?}"))
+        };
+        (
+            rows,
+            global(event_global::LAST_INDEX),
+            global(event_global::TABLE_SIZE),
+        )
+    }
+
+    /// Waits until vtiEventTable has a row of `kind` on `ifindex`; returns
+    /// its index and cells.
+    fn wait_event(&self, kind: &str, ifindex: u32) -> (u32, BTreeMap<u32, VarBind>) {
+        let mut found = None;
+        let ok = wait_until(Duration::from_secs(10), || {
+            found = self.event_table().0.into_iter().find(|(_, row)| {
+                cell(row, event_col::KIND) == kind
+                    && cell(row, event_col::IF_INDEX) == ifindex.to_string()
+            });
+            found.is_some()
+        });
+        assert!(ok, "no event {kind} on {ifindex}: {}", self.context());
+        found.unwrap()
+    }
+
     fn context(&self) -> String {
         format!(
             "\n--- snmptrapd log:\n{}\n--- agent log:\n{}",
@@ -196,6 +246,30 @@ impl Rig {
         )
     }
 }
+
+/// vtiEventTable rows by index: column → value.
+type EventRows = BTreeMap<u32, BTreeMap<u32, VarBind>>;
+
+/// A cell's value as the client printed it, quotes stripped.
+fn cell(row: &BTreeMap<u32, VarBind>, col: u32) -> String {
+    row.get(&col)
+        .map(|v| v.value.trim_matches('"').to_string())
+        .unwrap_or_default()
+}
+
+/// The walk of vtiEventTable, one line per cell, for the logs.
+fn dump(rows: &EventRows) -> String {
+    rows.values()
+        .flat_map(|row| row.values())
+        .map(|v| format!(".{} = {}: {}\n", v.oid, v.kind, v.value))
+        .collect()
+}
+
+/// vtiEventKind, vtiEventNotification.
+const SA_DOWN_KIND: &str = "3";
+const SA_UP_KIND: &str = "4";
+const SENT: &str = "1";
+const NOTIFICATION_DISABLED: &str = "2";
 
 /// The trap's varbind OIDs after sysUpTime.0 and snmpTrapOID.0.
 fn objects(t: &Trap) -> Vec<&str> {
@@ -209,14 +283,64 @@ fn typed<'a>(t: &'a Trap, oid: &str) -> (&'a str, &'a str) {
 }
 
 fn tx_error_objects(ifindex: u32, category: u32, threshold_col: u32) -> Vec<String> {
-    vec![
-        if_obj(if_col::NAME, ifindex),
-        alarm_obj(alarm_col::EVENT_CATEGORY, ifindex, category),
-        alarm_obj(alarm_col::LAST_DELTA, ifindex, category),
-        alarm_obj(threshold_col, ifindex, category),
-        alarm_obj(alarm_col::INTERVAL, ifindex, category),
-        if_obj(if_col::DIAGNOSIS, ifindex),
-    ]
+    with_tail(
+        ifindex,
+        vec![
+            if_obj(if_col::NAME, ifindex),
+            alarm_obj(alarm_col::EVENT_CATEGORY, ifindex, category),
+            alarm_obj(alarm_col::LAST_DELTA, ifindex, category),
+            alarm_obj(threshold_col, ifindex, category),
+            alarm_obj(alarm_col::INTERVAL, ifindex, category),
+            if_obj(if_col::DIAGNOSIS, ifindex),
+        ],
+    )
+}
+
+/// vtiEventLastIndex.0.
+fn last_index_oid() -> String {
+    format!(
+        "{ROOT}.{}.{}.{}.0",
+        oids::OBJECTS,
+        oids::GLOBAL,
+        event_global::LAST_INDEX
+    )
+}
+
+/// A notification's own objects followed by those every one ends with:
+/// the cause, the peer and the event's vtiEventTable row.
+fn with_tail(ifindex: u32, mut objects: Vec<String>) -> Vec<String> {
+    objects.extend([
+        if_obj(if_col::CAUSE, ifindex),
+        if_obj(if_col::PEER_ADDR_TYPE, ifindex),
+        if_obj(if_col::PEER_ADDR, ifindex),
+        last_index_oid(),
+    ]);
+    objects
+}
+
+/// The event index a notification carries.
+fn event_index(t: &Trap) -> u32 {
+    let (kind, v) = typed(t, &last_index_oid());
+    assert_eq!(kind, "Gauge32", "{t:#?}");
+    v.parse().unwrap()
+}
+
+/// InetAddress as snmptrapd prints it without MIBs: "C6 33 64 07 ".
+fn hex(addr: &str) -> String {
+    match addr.parse::<std::net::IpAddr>().unwrap() {
+        std::net::IpAddr::V4(a) => a.octets().iter().map(|b| format!("{b:02X} ")).collect(),
+        std::net::IpAddr::V6(a) => a.octets().iter().map(|b| format!("{b:02X} ")).collect(),
+    }
+}
+
+/// The cause and the peer the trap carries: (vtiIfCause, type, address).
+fn cause_and_peer(t: &Trap, ifindex: u32) -> (String, String, String) {
+    let (k, cause) = typed(t, &if_obj(if_col::CAUSE, ifindex));
+    assert_eq!(k, "INTEGER");
+    let (k, kind) = typed(t, &if_obj(if_col::PEER_ADDR_TYPE, ifindex));
+    assert_eq!(k, "INTEGER");
+    let (_, addr) = typed(t, &if_obj(if_col::PEER_ADDR, ifindex));
+    (cause.into(), kind.into(), format!("{} ", addr.trim()))
 }
 
 #[test]
@@ -256,6 +380,13 @@ fn rising_carrier_errors_send_exactly_one_vti_tx_error_rising() {
         typed(t, &alarm_obj(alarm_col::INTERVAL, VTI1, CARRIER)),
         ("Gauge32", "3")
     );
+    // The cause as the enum the row serves, the peer (vti1's remote) and
+    // the event's row.
+    let (cause, peer_type, peer) = cause_and_peer(t, VTI1);
+    let served = parse(&rig.snmpd.get(&[&if_obj(if_col::CAUSE, VTI1)]));
+    assert_eq!(cause, served[0].value, "{t:#?}");
+    assert_eq!((peer_type.as_str(), peer), ("1", hex("198.51.100.7")));
+    assert_eq!(event_index(t), 1, "the first event since the agent started");
     // Nothing else: no other tunnel, category or SA event.
     let ours = rig.ours();
     assert_eq!(ours.len(), 1, "{}", rig.context());
@@ -413,6 +544,29 @@ fn disabled_notification_kinds_are_not_sent() {
         "{}",
         rig.context()
     );
+    // The events not sent are in the history all the same, marked so.
+    let (rows, _, _) = rig.event_table();
+    let notified: Vec<(String, String, String)> = rows
+        .values()
+        .map(|r| {
+            (
+                cell(r, event_col::KIND),
+                cell(r, event_col::IF_NAME),
+                cell(r, event_col::NOTIFICATION),
+            )
+        })
+        .collect();
+    for (kind, name, how) in [
+        ("1", "vti1", NOTIFICATION_DISABLED),
+        ("2", "vti1", SENT),
+        (SA_DOWN_KIND, "xfrm1", NOTIFICATION_DISABLED),
+        (SA_UP_KIND, "xfrm1", SENT),
+    ] {
+        assert!(
+            notified.contains(&(kind.into(), name.into(), how.into())),
+            "no ({kind}, {name}, {how}) in {notified:?}"
+        );
+    }
 }
 
 #[test]
@@ -510,11 +664,19 @@ fn losing_and_regaining_the_outbound_sa_sends_sa_down_and_sa_up() {
     let t = &down[0];
     assert_eq!(
         objects(t),
-        [
-            if_obj(if_col::NAME, VTI1),
-            if_obj(if_col::OUT_SA_COUNT, VTI1),
-            if_obj(if_col::DIAGNOSIS, VTI1)
-        ]
+        with_tail(
+            VTI1,
+            vec![
+                if_obj(if_col::NAME, VTI1),
+                if_obj(if_col::OUT_SA_COUNT, VTI1),
+                if_obj(if_col::DIAGNOSIS, VTI1)
+            ]
+        )
+    );
+    // noOutboundSa(5), towards vti1's remote.
+    assert_eq!(
+        cause_and_peer(t, VTI1),
+        ("5".into(), "1".into(), hex("198.51.100.7"))
     );
     assert_eq!(typed(t, &if_obj(if_col::NAME, VTI1)), ("STRING", "vti1"));
     assert_eq!(
@@ -542,11 +704,15 @@ fn losing_and_regaining_the_outbound_sa_sends_sa_down_and_sa_up() {
     let t = &up[0];
     assert_eq!(
         objects(t),
-        [
-            if_obj(if_col::NAME, VTI1),
-            if_obj(if_col::OUT_SA_COUNT, VTI1)
-        ]
+        with_tail(
+            VTI1,
+            vec![
+                if_obj(if_col::NAME, VTI1),
+                if_obj(if_col::OUT_SA_COUNT, VTI1)
+            ]
+        )
     );
+    assert_eq!(cause_and_peer(t, VTI1).2, hex("198.51.100.7"));
     assert_eq!(
         typed(t, &if_obj(if_col::OUT_SA_COUNT, VTI1)),
         ("Gauge32", "1")
@@ -577,10 +743,13 @@ fn an_sa_near_its_hard_expiry_sends_one_vti_sa_expiring() {
     let t = &got[0];
     assert_eq!(
         objects(t),
-        [
-            if_obj(if_col::NAME, VTI1),
-            if_obj(if_col::SECONDS_TO_HARD_EXPIRY, VTI1)
-        ]
+        with_tail(
+            VTI1,
+            vec![
+                if_obj(if_col::NAME, VTI1),
+                if_obj(if_col::SECONDS_TO_HARD_EXPIRY, VTI1)
+            ]
+        )
     );
     assert_eq!(typed(t, &if_obj(if_col::NAME, VTI1)), ("STRING", "vti1"));
     let (kind, secs) = typed(t, &if_obj(if_col::SECONDS_TO_HARD_EXPIRY, VTI1));
@@ -617,7 +786,7 @@ fn a_notification_raised_while_snmpd_is_down_arrives_after_it_restarts() {
     rig.source.update(|d| d.add_carrier_errors(VTI1, 4));
     // The poller raised it (and handed it to the session's queue) …
     let raised = wait_until(Duration::from_secs(10), || {
-        rig.agent.log().contains("TxError { rising: true")
+        rig.agent.log().contains("kind: TxErrorRising")
     });
     assert!(raised, "{}", rig.context());
     rig.wait_polls(2);
@@ -820,6 +989,17 @@ fn the_trap_pdu_carries_typed_varbinds_in_mib_order() {
         ObjectSyntax::Gauge32(3) | ObjectSyntax::UInteger32(3)
     ));
     assert!(matches!(decoded[7].1, ObjectSyntax::String(_)));
+    // The tail: the cause as a number, the peer, the event's row.
+    assert!(matches!(decoded[8].1, ObjectSyntax::Number(1..=15)));
+    assert!(matches!(decoded[9].1, ObjectSyntax::Number(1)), "ipv4");
+    assert!(matches!(
+        decoded[10].1,
+        ObjectSyntax::String(&[198, 51, 100, 7])
+    ));
+    assert!(matches!(
+        decoded[11].1,
+        ObjectSyntax::Gauge32(1..) | ObjectSyntax::UInteger32(1..)
+    ));
 }
 
 #[test]
@@ -834,4 +1014,157 @@ fn snmptrapd_log_parser_handles_multiline_values() {
     assert_eq!(t[0].trap_oid(), "1.3.6.1.4.1.99.0.1");
     assert_eq!(t[0].value("1.3.6.1.4.1.99.1.2"), Some("a\tb\nc"));
     assert_eq!(t[1].varbinds.len(), 1);
+}
+
+/// An xfrm tunnel has no remote: the peer its notifications and its row
+/// carry is its outbound SA's destination, and once the SA is gone its
+/// outbound policy's template destination.
+#[test]
+fn xfrm_notifications_carry_the_peer_from_the_sa_or_the_policy() {
+    let mut data = three_tunnels();
+    data.policies = out_policies(&data.tunnels);
+    let rig = Rig::start_full(data, |_| {}, &[], |_| {});
+    rig.wait_polls(1);
+    let source = || {
+        parse(&rig.snmpd.get(&[&if_obj(if_col::PEER_ADDR_SOURCE, XFRM)]))[0]
+            .value
+            .clone()
+    };
+    assert_eq!(source(), "2", "outboundSa");
+    rig.source.update(|d| d.sas.retain(|s| s.spi != 0x3001));
+    let down = rig.trapd.wait_for(&sa_down(), 1, Duration::from_secs(10));
+    let (_, peer_type, peer) = cause_and_peer(&down[0], XFRM);
+    assert_eq!((peer_type.as_str(), peer), ("1", hex("203.0.113.9")));
+    assert_eq!(source(), "3", "policyTemplate");
+    let row = parse(
+        &rig.snmpd
+            .walk(&format!("{ROOT}.{}.{}.1", oids::OBJECTS, oids::IF_TABLE)),
+    );
+    let value = |col: u32| {
+        row.iter()
+            .find(|v| v.oid == if_obj(col, XFRM))
+            .map(|v| v.value.trim().to_string())
+    };
+    assert_eq!(value(if_col::PEER_ADDR_TYPE).as_deref(), Some("1"));
+    assert_eq!(
+        value(if_col::PEER_ADDR),
+        Some(hex("203.0.113.9").trim().to_string())
+    );
+}
+
+/// The point of the event history: a trap lost on the way (snmptrapd down)
+/// is read back from vtiEventTable, and the next trap's event index shows
+/// the gap.
+#[test]
+fn an_event_whose_trap_was_dropped_is_read_back_from_the_event_table() {
+    let mut data = three_tunnels();
+    data.policies = out_policies(&data.tunnels);
+    let mut rig = Rig::start_full(data, |_| {}, &[], |_| {});
+    rig.wait_polls(1);
+    // One event delivered, to know where the manager stands.
+    rig.source.update(|d| d.sas.retain(|s| s.spi != 0x1001));
+    let first = rig.trapd.wait_for(&sa_down(), 1, Duration::from_secs(10));
+    let seen = event_index(&first[0]);
+
+    // snmptrapd goes away; xfrm1 loses its SA: the trap is sent into the
+    // void.
+    rig.trapd.stop();
+    rig.source.update(|d| d.sas.retain(|s| s.spi != 0x3001));
+    let (dropped, row) = rig.wait_event(SA_DOWN_KIND, XFRM);
+    rig.wait_polls(2);
+    let (rows, last, size) = rig.event_table();
+    eprintln!(
+        "vtiEventTable after the dropped trap (vtiEventLastIndex {last}, \
+         vtiEventTableSize {size}):\n{}",
+        dump(&rows)
+    );
+    assert_eq!(dropped, seen + 1);
+    assert_eq!(cell(&row, event_col::IF_NAME), "xfrm1");
+    // The tunnel's vtiIfCause: none(1), no packet has failed yet (the
+    // text says what happened).
+    assert_eq!(cell(&row, event_col::CAUSE), "1");
+    assert_eq!(cell(&row, event_col::PEER_ADDR_TYPE), "1");
+    assert_eq!(
+        format!("{} ", cell(&row, event_col::PEER_ADDR).trim()),
+        hex("203.0.113.9")
+    );
+    assert_eq!(cell(&row, event_col::NOTIFICATION), SENT);
+    assert!(
+        cell(&row, event_col::TEXT).contains("no outbound SA"),
+        "{row:?}"
+    );
+    assert_eq!(row[&event_col::TIME].kind, "Timeticks");
+    assert_eq!(row[&event_col::DATE_AND_TIME].kind, "Hex-STRING");
+    assert!(!row.contains_key(&event_col::CATEGORY), "not a threshold");
+    assert_eq!((last, size), (dropped, 256));
+
+    // snmptrapd is back; the next trap says event dropped + 1: the
+    // manager sees the gap and reads the missing row above.
+    rig.trapd.start_again();
+    rig.source.update(|d| d.sas = three_tunnels().sas);
+    let ups = rig.trapd.wait_for(&sa_up(), 1, Duration::from_secs(10));
+    let indexes: Vec<u32> = ups.iter().map(event_index).collect();
+    assert!(indexes.iter().all(|&i| i > dropped), "{indexes:?}");
+    assert_eq!(
+        rig.trapd.with_oid(&sa_down()).len(),
+        1,
+        "the second vtiSaDown never arrived: {}",
+        rig.context()
+    );
+}
+
+/// A history of 3 rows: indexes keep increasing, the oldest go, and the
+/// rows outlive a restart of snmpd (the agent keeps them).
+#[test]
+fn the_event_window_slides_and_survives_an_snmpd_restart() {
+    let mut rig = Rig::start_config(
+        three_tunnels(),
+        |_| {},
+        &[],
+        |cfg| {
+            cfg.events.history_size = 3;
+        },
+    );
+    rig.wait_polls(1);
+    // vti1 loses and regains its SA three times: six events.
+    for _ in 0..3 {
+        rig.source.update(|d| d.sas.retain(|s| s.spi != 0x1001));
+        rig.wait_polls(2);
+        rig.source.update(|d| d.sas = three_tunnels().sas);
+        rig.wait_polls(2);
+    }
+    let ok = wait_until(Duration::from_secs(10), || rig.event_table().1 >= 6);
+    assert!(ok, "{}", rig.context());
+    let (rows, last, size) = rig.event_table();
+    assert_eq!((last, size), (6, 3), "{}", dump(&rows));
+    assert_eq!(rows.keys().copied().collect::<Vec<_>>(), [4, 5, 6]);
+    let kinds: Vec<String> = rows.values().map(|r| cell(r, event_col::KIND)).collect();
+    assert_eq!(kinds, [SA_UP_KIND, SA_DOWN_KIND, SA_UP_KIND]);
+
+    rig.snmpd.restart();
+    rig.wait_registered();
+    let (after, last_after, _) = rig.event_table();
+    assert_eq!(last_after, 6);
+    assert_eq!(after.keys().copied().collect::<Vec<_>>(), [4, 5, 6]);
+    for (i, row) in &after {
+        for col in [event_col::KIND, event_col::TEXT, event_col::DATE_AND_TIME] {
+            assert_eq!(
+                cell(row, col),
+                cell(&rows[i], col),
+                "row {i} column {col} after the restart"
+            );
+        }
+        // Before the new snmpd's sysUpTime began: 0, as RFC 2579 says.
+        assert!(cell(row, event_col::TIME).starts_with("(0)"), "{row:?}");
+    }
+    eprintln!("vtiEventTable after the snmpd restart:\n{}", dump(&after));
+    // The next event is 7, and 4 goes.
+    rig.source.update(|d| d.sas.retain(|s| s.spi != 0x1001));
+    let ok = wait_until(Duration::from_secs(10), || rig.event_table().1 == 7);
+    assert!(ok, "{}", rig.context());
+    let (rows, _, _) = rig.event_table();
+    assert_eq!(rows.keys().copied().collect::<Vec<_>>(), [5, 6, 7]);
+    let row = &rows[&7];
+    assert_eq!(cell(row, event_col::KIND), SA_DOWN_KIND);
+    assert!(!cell(row, event_col::TIME).starts_with("(0)"), "{row:?}");
 }

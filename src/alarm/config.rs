@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::event::EventKind;
 use super::glob::glob_match;
 use crate::model::{CategoryDefault, ErrorCategory, PerCategory};
 
@@ -57,6 +58,23 @@ pub struct NotificationEnables {
     pub ike_up: bool,
     pub tunnel_down: bool,
     pub tunnel_up: bool,
+}
+
+impl NotificationEnables {
+    /// Is this kind of notification switched on?
+    pub fn allows(&self, kind: EventKind) -> bool {
+        match kind {
+            EventKind::TxErrorRising => self.tx_error_rising,
+            EventKind::TxErrorFalling => self.tx_error_falling,
+            EventKind::SaDown => self.sa_down,
+            EventKind::SaUp => self.sa_up,
+            EventKind::SaExpiring => self.sa_expiring,
+            EventKind::IkeDown => self.ike_down,
+            EventKind::IkeUp => self.ike_up,
+            EventKind::TunnelDown => self.tunnel_down,
+            EventKind::TunnelUp => self.tunnel_up,
+        }
+    }
 }
 
 impl Default for NotificationEnables {

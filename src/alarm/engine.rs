@@ -13,70 +13,14 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use super::config::{AlarmConfig, Threshold};
+use super::event::{Detail, Event, EventKind, Notified};
 use super::stamp::Stamp;
 use super::table::{AlarmRow, AlarmState, AlarmTable, AlarmTableBuilder};
 use super::updown::{Rules, UpDown};
 use super::window::SampleWindow;
 use crate::classify::diagnose::selector_text;
 use crate::classify::ike::{ike_text, is_down};
-use crate::model::{
-    Cause, ChildSaState, ErrorCategory, IkeFailure, IkeSaState, OperStatus, Snapshot, TermReason,
-    TunnelKind, TunnelRow,
-};
-
-/// Something worth a notification.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Event {
-    TxError {
-        rising: bool,
-        ifindex: u32,
-        name: String,
-        category: ErrorCategory,
-        delta: u64,
-        threshold: u32,
-        interval_secs: u32,
-        diagnosis: String,
-    },
-    SaDown {
-        ifindex: u32,
-        name: String,
-        diagnosis: String,
-    },
-    SaUp {
-        ifindex: u32,
-        name: String,
-        outbound: u32,
-    },
-    SaExpiring {
-        ifindex: u32,
-        name: String,
-        seconds: i64,
-    },
-    /// A tunnel interface went administratively or operationally down
-    /// (`up: false`) or came back.
-    Tunnel {
-        up: bool,
-        ifindex: u32,
-        name: String,
-        admin_up: bool,
-        oper: OperStatus,
-        cause: Cause,
-        diagnosis: String,
-    },
-    /// An IKE connection's CHILD_SA (a child-less one's IKE SA) went down
-    /// (`up: false`) or came back; `index` is its vtiIkeTable row.
-    Ike {
-        up: bool,
-        index: u32,
-        conn: String,
-        child: String,
-        ike_state: IkeSaState,
-        child_state: ChildSaState,
-        ifindex: u32,
-        reason: Option<TermReason>,
-        text: String,
-    },
-}
+use crate::model::{Cause, ErrorCategory, IkeFailure, Peer, Snapshot, TunnelKind, TunnelRow};
 
 struct CategoryAlarm {
     /// The interface's counter base; a new one restarts the alarm.
@@ -104,6 +48,8 @@ struct SaAlarm {
     last_sent_at: Option<Instant>,
     /// Hard-expiry time last warned about (one warning per SA lifetime).
     warned_expiry: Option<u64>,
+    /// A change held back by the hold-down is already recorded.
+    held: bool,
 }
 
 pub struct AlarmEngine {
@@ -151,7 +97,8 @@ impl AlarmEngine {
         &self.config
     }
 
-    /// Feeds one snapshot; returns the events to send and the alarm table.
+    /// Feeds one snapshot; returns the events (to send, or recorded as held
+    /// back or disabled: `Event::notified`) and the alarm table.
     pub fn evaluate(&mut self, snap: &Snapshot) -> (Vec<Event>, AlarmTable) {
         let mut events = Vec::new();
         let mut rows =
@@ -207,27 +154,19 @@ impl AlarmEngine {
         self.categories.shrink_to_fit();
         self.quiet.sort_unstable_by_key(|q| q.ifindex);
         self.quiet.shrink_to_fit();
-        // The evaluators already leave disabled kinds out (and count them
-        // as suppressed); this is the last word.
-        events.retain(|e| self.sends(e));
+        // The evaluators already mark disabled kinds (and count them as
+        // suppressed); this is the last word.
+        for e in &mut events {
+            if e.is_sent() && !self.sends(e.kind) {
+                e.notified = Notified::Disabled;
+            }
+        }
         (events, rows.finish())
     }
 
     /// Is this kind of notification enabled (globally and by kind)?
-    fn sends(&self, e: &Event) -> bool {
-        let enables = self.config.notifications;
-        self.config.enabled
-            && match e {
-                Event::TxError { rising: true, .. } => enables.tx_error_rising,
-                Event::TxError { rising: false, .. } => enables.tx_error_falling,
-                Event::SaDown { .. } => enables.sa_down,
-                Event::SaUp { .. } => enables.sa_up,
-                Event::SaExpiring { .. } => enables.sa_expiring,
-                Event::Tunnel { up: false, .. } => enables.tunnel_down,
-                Event::Tunnel { up: true, .. } => enables.tunnel_up,
-                Event::Ike { up: false, .. } => enables.ike_down,
-                Event::Ike { up: true, .. } => enables.ike_up,
-            }
+    fn sends(&self, kind: EventKind) -> bool {
+        self.config.enabled && self.config.notifications.allows(kind)
     }
 
     fn hold_down(&self) -> Duration {
@@ -330,6 +269,28 @@ impl AlarmEngine {
             Some(AlarmState::ArmedFalling) => falling.then_some(false),
             Some(AlarmState::Disabled) => None,
         };
+        let event = |is_rising: bool, notified: Notified| Event {
+            notified,
+            ..Event::about(
+                row,
+                if is_rising {
+                    EventKind::TxErrorRising
+                } else {
+                    EventKind::TxErrorFalling
+                },
+                row.diagnosis.text.clone(),
+                Detail::Threshold {
+                    category,
+                    delta,
+                    threshold: if is_rising {
+                        threshold.rising
+                    } else {
+                        threshold.falling
+                    },
+                    interval_secs: threshold.interval_secs,
+                },
+            )
+        };
         match crossing {
             Some(is_rising) => {
                 let held = alarm
@@ -345,6 +306,7 @@ impl AlarmEngine {
                         alarm.suppressed += 1;
                         alarm.last_crossing_at = Some(now.into());
                         alarm.held = true;
+                        events.push(event(is_rising, Notified::HeldDown));
                     }
                     // Keep the old state: the crossing is reported once the
                     // hold-down ends if it still holds.
@@ -359,6 +321,7 @@ impl AlarmEngine {
                     });
                     alarm.last_crossing_at = Some(now.into());
                     alarm.suppressed += 1;
+                    events.push(event(is_rising, Notified::Disabled));
                 } else {
                     alarm.held = false;
                     alarm.state = Some(if is_rising {
@@ -369,20 +332,7 @@ impl AlarmEngine {
                     alarm.last_sent_at = Some(now.into());
                     alarm.last_crossing_at = Some(now.into());
                     alarm.sent += 1;
-                    events.push(Event::TxError {
-                        rising: is_rising,
-                        ifindex: t.ifindex,
-                        name: t.name.clone(),
-                        category,
-                        delta,
-                        threshold: if is_rising {
-                            threshold.rising
-                        } else {
-                            threshold.falling
-                        },
-                        interval_secs: threshold.interval_secs,
-                        diagnosis: row.diagnosis.text.clone(),
-                    });
+                    events.push(event(is_rising, Notified::Sent));
                 }
             }
             None => alarm.held = false,
@@ -427,29 +377,42 @@ impl AlarmEngine {
             Some(was) if was != up => Some(up),
             Some(_) => None,
         };
-        if let Some(now_up) = event {
-            let enabled = if now_up { notify_up } else { notify_down };
-            if !enabled {
-                // Track the state; a disabled kind neither goes out nor
-                // starts a hold-down.
-                st.up = Some(now_up);
-            } else if !held {
-                st.up = Some(now_up);
-                st.last_sent_at = Some(now);
-                out.push(if now_up {
-                    Event::SaUp {
-                        ifindex: t.ifindex,
-                        name: t.name.clone(),
-                        outbound: row.sa_summary.outbound,
-                    }
-                } else {
-                    Event::SaDown {
-                        ifindex: t.ifindex,
-                        name: t.name.clone(),
-                        diagnosis: sa_down_text(row),
-                    }
-                });
+        let sa_event = |now_up: bool, notified: Notified| {
+            let outbound = row.sa_summary.outbound;
+            let (kind, text) = if now_up {
+                (
+                    EventKind::SaUp,
+                    format!("{outbound} outbound SA(s) for {}", selector_text(t)),
+                )
+            } else {
+                (EventKind::SaDown, sa_down_text(row))
+            };
+            Event {
+                notified,
+                ..Event::about(row, kind, text, Detail::OutboundSas(outbound))
             }
+        };
+        match event {
+            Some(now_up) => {
+                let enabled = if now_up { notify_up } else { notify_down };
+                if !enabled {
+                    // Track the state; a disabled kind neither goes out nor
+                    // starts a hold-down.
+                    st.up = Some(now_up);
+                    st.held = false;
+                    out.push(sa_event(now_up, Notified::Disabled));
+                } else if !held {
+                    st.up = Some(now_up);
+                    st.last_sent_at = Some(now);
+                    st.held = false;
+                    out.push(sa_event(now_up, Notified::Sent));
+                } else if !st.held {
+                    // Reported when the hold-down ends, if it still holds.
+                    st.held = true;
+                    out.push(sa_event(now_up, Notified::HeldDown));
+                }
+            }
+            None => st.held = false,
         }
         if let Some(expiry) = row.sa_summary.hard_expiry_unix {
             let now_unix = snap
@@ -459,46 +422,58 @@ impl AlarmEngine {
             let left = expiry.saturating_sub(now_unix);
             if left <= margin && st.warned_expiry != Some(expiry) {
                 st.warned_expiry = Some(expiry);
-                out.push(Event::SaExpiring {
-                    ifindex: t.ifindex,
-                    name: t.name.clone(),
-                    seconds: left as i64,
-                });
+                out.push(Event::about(
+                    row,
+                    EventKind::SaExpiring,
+                    format!(
+                        "the outbound SAs for {} reach their hard lifetime in {left} s \
+                         and no newer SA replaced them",
+                        selector_text(t)
+                    ),
+                    Detail::SecondsToHardExpiry(left as i64),
+                ));
             }
         }
     }
 }
 
 impl AlarmEngine {
-    fn rules(&self, down: bool, up: bool) -> Rules {
+    fn rules(&self, down: EventKind, up: EventKind) -> Rules {
         Rules {
             hold_down: self.hold_down(),
             startup: self.config.startup,
-            notify_down: self.config.enabled && down,
-            notify_up: self.config.enabled && up,
+            notify_down: self.sends(down),
+            notify_up: self.sends(up),
         }
     }
 
+    /// vtiTunnelDown/Up: the interface went admin- or oper-down, or back.
     fn evaluate_link(&mut self, row: &TunnelRow, now: Instant, out: &mut Vec<Event>) {
-        let enables = self.config.notifications;
-        let rules = self.rules(enables.tunnel_down, enables.tunnel_up);
+        let rules = self.rules(EventKind::TunnelDown, EventKind::TunnelUp);
         let t = &row.tunnel;
         let state = self.links.entry(t.ifindex).or_default();
-        if let Some(up) = state.step(!is_down(t), now, rules) {
-            out.push(Event::Tunnel {
-                up,
-                ifindex: t.ifindex,
-                name: t.name.clone(),
+        if let Some((up, notified)) = state.step(!is_down(t), now, rules) {
+            let (kind, text) = if up {
+                (EventKind::TunnelUp, format!("{} is up", t.name))
+            } else {
+                (EventKind::TunnelDown, row.diagnosis.text.clone())
+            };
+            let detail = Detail::Link {
                 admin_up: t.admin_up,
                 oper: t.oper,
-                cause: row.diagnosis.cause,
-                diagnosis: row.diagnosis.text.clone(),
+            };
+            out.push(Event {
+                notified,
+                ..Event::about(row, kind, text, detail)
             });
         }
     }
 
-    /// Only while charon answers: an unavailable IKE view says nothing
-    /// about the connections (vtiIkeAvailable does).
+    /// vtiIkeDown/Up per vtiIkeTable row, only while charon answers: an
+    /// unavailable IKE view says nothing about the connections
+    /// (vtiIkeAvailable does). A row that stays down is reported again when
+    /// a failure other than the one reported is recorded (another attempt
+    /// failed, or charon's explanation came after the down event).
     fn evaluate_ike(&mut self, snap: &Snapshot, now: Instant, out: &mut Vec<Event>) {
         if !snap.ike.available {
             if !snap.ike.enabled {
@@ -506,38 +481,72 @@ impl AlarmEngine {
             }
             return;
         }
-        let enables = self.config.notifications;
-        let rules = self.rules(enables.ike_down, enables.ike_up);
+        let rules = self.rules(EventKind::IkeDown, EventKind::IkeUp);
         let present: std::collections::HashSet<u32> =
             snap.ike.rows.iter().map(|r| r.index).collect();
         self.ike.retain(|index, _| present.contains(index));
         for row in &snap.ike.rows {
             let (state, reported) = self.ike.entry(row.index).or_default();
             let change = state.step(row.is_up(), now, rules).or_else(|| {
-                // Down and down again: a failure other than the one reported
-                // (another attempt failed, or charon's explanation arrived
-                // after the down event).
                 let news =
                     !row.is_up() && row.last_failure.is_some() && row.last_failure != *reported;
-                (news && state.again(now, rules)).then_some(false)
-            });
-            if let Some(up) = change {
-                if !up {
-                    reported.clone_from(&row.last_failure);
+                match state.again(now, rules).filter(|_| news) {
+                    // Not yet: tried again at the next poll.
+                    Some(Notified::HeldDown) | None => None,
+                    Some(notified) => Some((false, notified)),
                 }
-                let failure = row.last_failure.as_ref().filter(|_| !up);
-                out.push(Event::Ike {
-                    up,
+            });
+            let Some((up, notified)) = change else {
+                continue;
+            };
+            if !up && notified != Notified::HeldDown {
+                reported.clone_from(&row.last_failure);
+            }
+            let tunnel = snap
+                .tunnels
+                .iter()
+                .find(|t| t.tunnel.ifindex == row.tunnel_ifindex);
+            let failure = row.last_failure.as_ref().filter(|_| !up);
+            let what = if row.child.is_empty() {
+                format!("IKE_SA {}", row.conn)
+            } else {
+                format!("CHILD_SA {} of {}", row.child, row.conn)
+            };
+            let text = match failure {
+                Some(f) => format!(
+                    "{what} down: {}: {}",
+                    crate::model::reason_label(f.reason),
+                    f.message
+                ),
+                None if up => format!("{what} up"),
+                None => format!("{what} down"),
+            };
+            let (kind, detail) = (
+                if up {
+                    EventKind::IkeUp
+                } else {
+                    EventKind::IkeDown
+                },
+                Detail::Ike {
                     index: row.index,
                     conn: row.conn.clone(),
                     child: row.child.clone(),
                     ike_state: row.ike_state,
                     child_state: row.child_state,
-                    ifindex: row.tunnel_ifindex,
                     reason: failure.map(|f| f.reason),
-                    text: failure.map_or_else(String::new, |f| f.message.clone()),
-                });
-            }
+                    message: failure.map_or_else(String::new, |f| f.message.clone()),
+                },
+            );
+            out.push(Event {
+                kind,
+                ifindex: row.tunnel_ifindex,
+                name: tunnel.map_or_else(String::new, |t| t.tunnel.name.clone()),
+                cause: tunnel.map_or(Cause::None, |t| t.diagnosis.cause),
+                peer: tunnel.map_or(Peer::UNKNOWN, |t| t.peer),
+                text,
+                detail,
+                notified,
+            });
         }
     }
 }

@@ -17,6 +17,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::classify::diagnose::{peer_of, PeerRoute};
 use crate::classify::mapping::SaMapper;
 use crate::model::{
     Availability, Categories, Cause, Diagnosis, LinkStats, SaDirection, SaRow, SaSummary, Sample,
@@ -146,6 +147,7 @@ impl SnapshotBuilder {
         let mut sample_tunnels = sample.tunnels;
         // In ifindex order, as the served rows and the records are.
         sample_tunnels.sort_by_key(|t| t.ifindex);
+        let policies = sample.policies.as_ref().map_or(&[][..], Vec::as_slice);
         let served_rows = self.served.as_ref().map_or(&[][..], |s| &s.tunnels[..]);
         let mut before = served_rows.iter().peekable();
         // Records of interfaces that are gone are left behind here.
@@ -160,7 +162,12 @@ impl SnapshotBuilder {
                 while records.next_if(|(i, _)| *i < ifindex).is_some() {}
                 let record = records.next_if(|(i, _)| *i == ifindex).map(|(_, r)| r);
                 let (counters, last_delta, continued) = advance(row_before, &tunnel, now);
-                let sa_summary = summarize(ifindex, &sa_rows);
+                let own = own_rows(ifindex, &sa_rows);
+                let sa_summary = summarize(own);
+                // Only the tunnel's own SAs: a scan of all of them per
+                // tunnel would make a poll quadratic. The policy scan is
+                // left to tunnels with neither a remote nor an outbound SA.
+                let peer = PeerRoute::peer(peer_of(&tunnel, own, policies));
                 let mut diagnosis = Diagnosis::none();
                 if let Some(mut record) = record.filter(|_| continued) {
                     if sa_summary.outbound > 0 {
@@ -176,6 +183,7 @@ impl SnapshotBuilder {
                     last_error_at: counters.last_error_at,
                     diagnosis,
                     sa_summary,
+                    peer,
                     tunnel,
                     // Joined after the build (`classify::ike`).
                     ike: None,
@@ -413,14 +421,19 @@ fn went_backwards(before: &LinkStats, now: &LinkStats) -> bool {
     pairs.iter().any(|(b, n)| n < b)
 }
 
-/// `rows` must be sorted by tunnel (as `sa_rows` returns them): the tunnel's
-/// rows are found by binary search, not by a scan per tunnel (which made a
-/// poll quadratic in tunnels × SAs).
-fn summarize(ifindex: u32, rows: &[SaRow]) -> SaSummary {
-    let mut summary = SaSummary::default();
+/// The SA rows attached to tunnel `ifindex`. `rows` must be sorted by
+/// tunnel (as `sa_rows` returns them): the tunnel's rows are found by binary
+/// search, not by a scan per tunnel (which made a poll quadratic in
+/// tunnels × SAs).
+fn own_rows(ifindex: u32, rows: &[SaRow]) -> &[SaRow] {
     let from = rows.partition_point(|r| r.tunnel_ifindex < ifindex);
     let to = from + rows[from..].partition_point(|r| r.tunnel_ifindex == ifindex);
-    for row in &rows[from..to] {
+    &rows[from..to]
+}
+
+fn summarize(own: &[SaRow]) -> SaSummary {
+    let mut summary = SaSummary::default();
+    for row in own {
         let sa = &row.sa;
         match sa.direction {
             SaDirection::Out => summary.outbound += 1,
@@ -484,6 +497,44 @@ mod tests {
             xfrm_stat: Availability::Available(vec![]),
             ike: None,
         }
+    }
+
+    /// Every row has a peer: the vti remote; on xfrm the outbound SA's
+    /// destination, else the outbound policy template's; else unknown.
+    #[test]
+    fn every_row_gets_its_peer_and_how_it_was_found() {
+        use crate::model::{Peer, PeerSource};
+        let vti = testutil::vti_tunnel(20, "vti20", "192.0.2.1", "198.51.100.20", 20);
+        let tunnels = vec![
+            vti,
+            tunnel(21, "xfrm21", 0), // outbound SA
+            tunnel(22, "xfrm22", 0), // policy only
+            tunnel(23, "xfrm23", 0), // nothing
+        ];
+        let mut out = testutil::sa(0x21, "192.0.2.1", "203.0.113.21", SaDirection::Out);
+        out.if_id = Some(21);
+        let mut inbound = testutil::sa(0x22, "203.0.113.22", "192.0.2.1", SaDirection::In);
+        inbound.if_id = Some(22);
+        let mut s = sample(Instant::now(), tunnels, vec![out, inbound]);
+        s.policies = Availability::Available(vec![
+            testutil::out_policy(None, Some(21), "203.0.113.99"),
+            testutil::out_policy(None, Some(22), "2001:db8::22"),
+        ]);
+        let snap = SnapshotBuilder::default().build(s, 10);
+        let peers: Vec<Peer> = snap.tunnels.iter().map(|r| r.peer).collect();
+        let peer = |a: &str, source| Peer {
+            addr: Some(a.parse().unwrap()),
+            source,
+        };
+        assert_eq!(
+            peers,
+            [
+                peer("198.51.100.20", PeerSource::TunnelConfig),
+                peer("203.0.113.21", PeerSource::OutboundSa),
+                peer("2001:db8::22", PeerSource::PolicyTemplate),
+                Peer::UNKNOWN,
+            ]
+        );
     }
 
     #[test]

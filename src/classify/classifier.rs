@@ -93,7 +93,7 @@ impl Classifier {
             let row = &snapshot.tunnels[i];
             let peer = peer_of(&row.tunnel, sas.unwrap_or(&[]), policies.unwrap_or(&[]));
             let route = match peer {
-                Some((dst, src, mark)) => timeout(LOOKUP_TIMEOUT, lookups.route_to(dst, src, mark))
+                Some(p) => timeout(LOOKUP_TIMEOUT, lookups.route_to(p.addr, p.from, p.mark))
                     .await
                     .unwrap_or(None),
                 None => None,

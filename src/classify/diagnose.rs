@@ -12,8 +12,8 @@ use std::net::IpAddr;
 
 use crate::classify::mapping::{matching_policies, sa_fit, tunnel_policies, SaFit, SaMismatch};
 use crate::model::{
-    Categories, Cause, Diagnosis, Family, Policy, PolicyAction, PolicyDirection, RouteAnswer,
-    SaDirection, SaRow, SecurityAssociation, Tunnel, TunnelKind, XfrmMode, XfrmStat,
+    Categories, Cause, Diagnosis, Family, Peer, PeerSource, Policy, PolicyAction, PolicyDirection,
+    RouteAnswer, SaDirection, SaRow, SecurityAssociation, Tunnel, TunnelKind, XfrmMode, XfrmStat,
 };
 
 /// Everything the diagnosis looks at for one tunnel.
@@ -32,7 +32,7 @@ pub struct Evidence<'a> {
     pub xfrm_stat_delta: &'a [(String, u64)],
     /// The peer's outer address, the source and mark to reach it with
     /// (`peer_of`, computed once by the caller for the route look-up).
-    pub peer: Option<(IpAddr, Option<IpAddr>, u32)>,
+    pub peer: Option<PeerRoute>,
     /// Route to `peer` (None: not looked up / no peer known).
     pub route: Option<RouteAnswer>,
     /// The tunnel's previous diagnosis was a hard expiry and no outbound SA
@@ -40,27 +40,60 @@ pub struct Evidence<'a> {
     pub after_hard_expiry: bool,
 }
 
-/// The peer address a route look-up should target: the tunnel's remote, or
-/// (xfrm interfaces have none) the destination of its outbound SA or policy
-/// template.
-pub fn peer_of(
-    tunnel: &Tunnel,
-    sas: &[SaRow],
-    policies: &[Policy],
-) -> Option<(IpAddr, Option<IpAddr>, u32)> {
+/// Where a tunnel's encapsulated packets go: the peer's outer address, how
+/// it was found, and the source and mark a route look-up towards it uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PeerRoute {
+    pub addr: IpAddr,
+    pub source: PeerSource,
+    pub from: Option<IpAddr>,
+    pub mark: u32,
+}
+
+impl PeerRoute {
+    /// The served peer (vtiIfPeerAddr*) of `route`, unknown without one.
+    pub fn peer(route: Option<PeerRoute>) -> Peer {
+        route.map_or(Peer::UNKNOWN, |r| Peer {
+            addr: Some(r.addr),
+            source: r.source,
+        })
+    }
+}
+
+/// The tunnel's peer: its configured remote (vti/vti6), or (xfrm
+/// interfaces and vti with remote any have none) the destination of its
+/// outbound SA, or else of its outbound policy's template. `sas` may be all
+/// SAs or only the tunnel's own rows: only the outbound ones the tunnel
+/// uses count.
+pub fn peer_of(tunnel: &Tunnel, sas: &[SaRow], policies: &[Policy]) -> Option<PeerRoute> {
     if let Some(remote) = tunnel.remote {
         let mark = outbound_sas(tunnel, sas)
             .find_map(|sa| sa.set_mark.map(|(v, _)| v))
             .unwrap_or(tunnel.fwmark.unwrap_or(0));
-        return Some((remote, tunnel.local, mark));
+        return Some(PeerRoute {
+            addr: remote,
+            source: PeerSource::TunnelConfig,
+            from: tunnel.local,
+            mark,
+        });
     }
     if let Some(sa) = outbound_sas(tunnel, sas).next() {
-        return Some((sa.dst, Some(sa.src), sa.set_mark.map_or(0, |(v, _)| v)));
+        return Some(PeerRoute {
+            addr: sa.dst,
+            source: PeerSource::OutboundSa,
+            from: Some(sa.src),
+            mark: sa.set_mark.map_or(0, |(v, _)| v),
+        });
     }
     out_policy(tunnel, policies).and_then(|p| {
-        p.templates
-            .iter()
-            .find_map(|t| t.dst.map(|d| (d, t.src, 0)))
+        p.templates.iter().find_map(|t| {
+            t.dst.map(|addr| PeerRoute {
+                addr,
+                source: PeerSource::PolicyTemplate,
+                from: t.src,
+                mark: 0,
+            })
+        })
     })
 }
 
@@ -230,7 +263,7 @@ fn carrier(e: &Evidence) -> Diagnosis {
     // (c) the route to the peer
     if let Some(RouteAnswer::Unreachable(why)) = &e.route {
         let (peer, from, mark) = match e.peer {
-            Some((peer, from, mark)) => (peer.to_string(), from, mark),
+            Some(p) => (p.addr.to_string(), p.from, p.mark),
             None => ("(unknown)".to_string(), None, 0),
         };
         return Diagnosis {
@@ -388,7 +421,7 @@ fn routing_loop(e: &Evidence) -> Diagnosis {
     // policy template's) destination, as for the route look-up.
     let peer = e
         .peer
-        .map(|(peer, _, _)| peer.to_string())
+        .map(|p| p.addr.to_string())
         .unwrap_or_else(|| "the peer".to_string());
     let route = match &e.route {
         Some(RouteAnswer::Via { oif, oif_name, .. }) if *oif == t.ifindex => {

@@ -373,6 +373,7 @@ mod tests {
             diagnosis: Diagnosis::none(),
             sa_summary: SaSummary::default(),
             ike: None,
+            peer: crate::model::Peer::UNKNOWN,
         }
     }
 

@@ -17,13 +17,13 @@
 //!   so (no holes in a row).
 
 use std::net::IpAddr;
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::index::RenderCtx;
-use crate::alarm::{AlarmRow, AlarmState};
+use crate::alarm::{AlarmRow, AlarmState, EventKind, EventRecord, EventTable, Notified};
 use crate::model::{
-    Cause, ChildSaState, ErrorCategory, IkeFailure, IkeRow, IkeSaState, OperStatus, SaDirection,
-    SaRow, Snapshot, TermReason, TunnelKind, TunnelRow, XfrmMode,
+    Cause, ChildSaState, ErrorCategory, IkeFailure, IkeRow, IkeSaState, OperStatus, PeerSource,
+    SaDirection, SaRow, Snapshot, TermReason, TunnelKind, TunnelRow, XfrmMode,
 };
 use crate::value::Value;
 
@@ -56,6 +56,8 @@ pub enum Syntax {
     VtiIkeSaState,
     VtiChildSaState,
     VtiIkeFailReason,
+    VtiCause,
+    DateAndTime,
 }
 
 impl Syntax {
@@ -82,6 +84,8 @@ impl Syntax {
             Syntax::VtiIkeSaState => "VtiIkeSaState",
             Syntax::VtiChildSaState => "VtiChildSaState",
             Syntax::VtiIkeFailReason => "VtiIkeFailReason",
+            Syntax::VtiCause => "VtiCause",
+            Syntax::DateAndTime => "DateAndTime",
         }
     }
 
@@ -90,7 +94,9 @@ impl Syntax {
     /// interface indexes are Integer; CounterBasedGauge64 is Counter64.
     pub fn type_tag(self) -> u16 {
         let like = match self {
-            Syntax::DisplayString | Syntax::InetAddress => Value::OctetString(Vec::new()),
+            Syntax::DisplayString | Syntax::InetAddress | Syntax::DateAndTime => {
+                Value::OctetString(Vec::new())
+            }
             Syntax::InetAddressType
             | Syntax::InterfaceIndex
             | Syntax::InterfaceIndexOrZero
@@ -102,6 +108,7 @@ impl Syntax {
             | Syntax::VtiIkeSaState
             | Syntax::VtiChildSaState
             | Syntax::VtiIkeFailReason => Value::Integer(0),
+            Syntax::VtiCause => Value::Integer(0),
             Syntax::Unsigned32 | Syntax::Gauge32 | Syntax::VtiHex32 => Value::Gauge32(0),
             Syntax::Counter32 => Value::Counter32(0),
             Syntax::Counter64 | Syntax::CounterBasedGauge64 => Value::Counter64(0),
@@ -268,7 +275,7 @@ columns! {
     29 CAT_OUTPUT_ERRORS "vtiIfCatOutputErrors" Counter64 ReadOnly |r, _, _| category(r, ErrorCategory::OutputErrors);
     30 CAT_DROPPED "vtiIfCatDropped" Counter64 ReadOnly |r, _, _| category(r, ErrorCategory::Dropped);
     31 SUSPECTED_UNDERLAY_DROPS "vtiIfSuspectedUnderlayDrops" Counter64 ReadOnly |r, _, _| category(r, ErrorCategory::UnderlayDrops);
-    32 CAUSE "vtiIfCause" Enumeration ReadOnly |r, _, _| Some(enumerated(r.diagnosis.cause));
+    32 CAUSE "vtiIfCause" VtiCause ReadOnly |r, _, _| Some(enumerated(r.diagnosis.cause));
     33 DIAGNOSIS "vtiIfDiagnosis" DisplayString ReadOnly |r, _, _| Some(Value::display_string(&r.diagnosis.text));
     34 LAST_ERROR_TIME "vtiIfLastErrorTime" TimeStamp ReadOnly
         |r, _, ctx| Some(Value::TimeTicks(r.last_error_at.map_or(0, |at| ctx.clock.timestamp(at))));
@@ -282,7 +289,9 @@ columns! {
     40 SEQ_HEADROOM "vtiIfSeqHeadroom" CounterBasedGauge64 ReadOnly
         |r, s, _| r.sa_summary.seq_headroom.and_then(|h| sa_info(s, Value::Counter64(h)));
     41 FW_MARK "vtiIfFwMark" VtiHex32 ReadOnly |r, _, _| Some(Value::Gauge32(r.tunnel.fwmark.unwrap_or(0)));
-    // 42-44: issue 13 (peer address).
+    42 PEER_ADDR_TYPE "vtiIfPeerAddrType" InetAddressType ReadOnly |r, _, _| Some(inet_type(r.peer.addr));
+    43 PEER_ADDR "vtiIfPeerAddr" InetAddress ReadOnly |r, _, _| Some(inet_addr(r.peer.addr));
+    44 PEER_ADDR_SOURCE "vtiIfPeerAddrSource" Enumeration ReadOnly |r, _, _| Some(enumerated(r.peer.source));
     45 ADMIN_STATUS "vtiIfAdminStatus" Enumeration ReadOnly
         |r, _, _| Some(Value::Integer(if r.tunnel.admin_up { 1 } else { 2 }));
     // The IKE columns: 0 / empty / none when no IKE row joins the tunnel.
@@ -448,6 +457,31 @@ columns! {
     10 EVENT_CATEGORY "vtiAlarmEventCategory" VtiErrorCategory Notify not_served;
 }
 
+columns! {
+    /// vtiGlobal scalars about the event history (instance .0).
+    event_global: EventTable, ();
+    12 LAST_INDEX "vtiEventLastIndex" Unsigned32 ReadOnly |t, _, _| Some(Value::Gauge32(t.last_index));
+    13 TABLE_SIZE "vtiEventTableSize" Unsigned32 ReadOnly |t, _, _| Some(Value::Gauge32(count(t.capacity)));
+}
+
+columns! {
+    /// vtiEventEntry, INDEX { vtiEventIndex }.
+    event_col: EventRecord, ();
+    1 INDEX "vtiEventIndex" Unsigned32 Index not_served;
+    2 TIME "vtiEventTime" TimeStamp ReadOnly |e, _, ctx| Some(Value::TimeTicks(ctx.clock.timestamp(e.at)));
+    3 DATE_AND_TIME "vtiEventDateAndTime" DateAndTime ReadOnly |e, _, _| Some(date_and_time(e.wall_time));
+    4 KIND "vtiEventKind" Enumeration ReadOnly |e, _, _| Some(enumerated(e.kind));
+    5 IF_INDEX "vtiEventIfIndex" InterfaceIndexOrZero ReadOnly |e, _, _| Some(Value::Integer(int32(u64::from(e.ifindex))));
+    6 IF_NAME "vtiEventIfName" DisplayString ReadOnly |e, _, _| Some(Value::text(&e.name));
+    7 CAUSE "vtiEventCause" VtiCause ReadOnly |e, _, _| Some(enumerated(e.cause));
+    // Threshold events only.
+    8 CATEGORY "vtiEventCategory" VtiErrorCategory ReadOnly |e, _, _| e.category.map(enumerated);
+    9 PEER_ADDR_TYPE "vtiEventPeerAddrType" InetAddressType ReadOnly |e, _, _| Some(inet_type(e.peer_addr));
+    10 PEER_ADDR "vtiEventPeerAddr" InetAddress ReadOnly |e, _, _| Some(inet_addr(e.peer_addr));
+    11 TEXT "vtiEventText" DisplayString ReadOnly |e, _, _| Some(Value::display_string(&e.text));
+    12 NOTIFICATION "vtiEventNotification" Enumeration ReadOnly |e, _, _| Some(enumerated(e.notified));
+}
+
 /// An error counter of the kernel, absent where it exports none.
 fn error_counter(r: &TunnelRow, v: u64) -> Option<Value> {
     r.tunnel.error_counters_valid.then_some(Value::Counter64(v))
@@ -503,6 +537,27 @@ impl MibEnum for OperStatus {
 
 /// vtiIfCause: `Cause` keeps the MIB's numbers.
 impl MibEnum for Cause {
+    fn mib_number(self) -> i32 {
+        self as i32
+    }
+}
+
+/// vtiIfPeerAddrSource: `PeerSource` keeps the MIB's numbers.
+impl MibEnum for PeerSource {
+    fn mib_number(self) -> i32 {
+        self as i32
+    }
+}
+
+/// vtiEventKind: `EventKind` keeps the MIB's numbers.
+impl MibEnum for EventKind {
+    fn mib_number(self) -> i32 {
+        self as i32
+    }
+}
+
+/// vtiEventNotification: `Notified` keeps the MIB's numbers.
+impl MibEnum for Notified {
     fn mib_number(self) -> i32 {
         self as i32
     }
@@ -571,7 +626,7 @@ impl MibEnum for ErrorCategory {
 }
 
 /// InetAddressType: unknown(0), ipv4(1), ipv6(2).
-fn inet_type(addr: Option<IpAddr>) -> Value {
+pub fn inet_type(addr: Option<IpAddr>) -> Value {
     Value::Integer(match addr {
         None => 0,
         Some(IpAddr::V4(_)) => 1,
@@ -580,12 +635,50 @@ fn inet_type(addr: Option<IpAddr>) -> Value {
 }
 
 /// InetAddress: 4 or 16 raw bytes; empty for unknown(0).
-fn inet_addr(addr: Option<IpAddr>) -> Value {
+pub fn inet_addr(addr: Option<IpAddr>) -> Value {
     Value::OctetString(match addr {
         None => Vec::new(),
         Some(IpAddr::V4(a)) => a.octets().to_vec(),
         Some(IpAddr::V6(a)) => a.octets().to_vec(),
     })
+}
+
+/// DateAndTime (SNMPv2-TC), UTC: year (2 octets), month, day, hour,
+/// minutes, seconds, deci-seconds, '+', 0, 0.
+fn date_and_time(at: SystemTime) -> Value {
+    let since = at.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let secs = since.as_secs();
+    let (year, month, day) = civil_from_days((secs / 86_400) as i64);
+    let of_day = secs % 86_400;
+    let mut v = Vec::with_capacity(11);
+    v.extend_from_slice(&(year.clamp(0, 65_535) as u16).to_be_bytes());
+    v.extend_from_slice(&[
+        month,
+        day,
+        (of_day / 3600) as u8,
+        (of_day / 60 % 60) as u8,
+        (of_day % 60) as u8,
+        (since.subsec_millis() / 100) as u8,
+        b'+',
+        0,
+        0,
+    ]);
+    Value::OctetString(v)
+}
+
+/// (year, month, day) of a day count since 1970-01-01 (proleptic
+/// Gregorian; Howard Hinnant's `civil_from_days`).
+fn civil_from_days(days: i64) -> (i64, u8, u8) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
 }
 
 fn unix_now(ctx: &RenderCtx) -> u64 {
@@ -621,7 +714,7 @@ mod tests {
     use super::*;
     use crate::agentx::clock::MasterClock;
     use crate::classify::testutil::{sa, vti_tunnel, xfrm_tunnel};
-    use crate::model::{AlgorithmNames, Availability, Categories, Diagnosis, SaSummary};
+    use crate::model::{AlgorithmNames, Availability, Categories, Diagnosis, Peer, SaSummary};
 
     fn row(t: crate::model::Tunnel) -> TunnelRow {
         TunnelRow {
@@ -633,6 +726,7 @@ mod tests {
             diagnosis: Diagnosis::none(),
             sa_summary: SaSummary::default(),
             ike: None,
+            peer: Peer::UNKNOWN,
         }
     }
 
@@ -763,5 +857,37 @@ mod tests {
             suppressed: 0,
         };
         check(alarm_col::COLUMNS, "vtiAlarm", &alarm, &());
+        let record = EventRecord {
+            index: 1,
+            at: Instant::now(),
+            wall_time: SystemTime::now(),
+            kind: EventKind::TxErrorRising,
+            ifindex: 6,
+            name: "vti1".into(),
+            cause: Cause::NoOutboundSa,
+            peer_addr: Some("192.0.2.2".parse().unwrap()),
+            category: Some(ErrorCategory::Carrier),
+            text: "no outbound SA".into(),
+            notified: Notified::Sent,
+        };
+        check(event_col::COLUMNS, "vtiEvent", &record, &());
+        check(
+            event_global::COLUMNS,
+            "vtiEvent",
+            &EventTable::default(),
+            &(),
+        );
+    }
+
+    #[test]
+    fn date_and_time_is_utc_in_eleven_octets() {
+        // 2026-12-04 21:30:05.7 UTC
+        let at = UNIX_EPOCH + std::time::Duration::from_millis(1_796_419_805_700);
+        assert_eq!(
+            date_and_time(at),
+            Value::OctetString(vec![0x07, 0xea, 12, 4, 21, 30, 5, 7, b'+', 0, 0])
+        );
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
     }
 }

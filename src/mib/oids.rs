@@ -33,10 +33,13 @@ pub const IF_TABLE: u32 = 3;
 pub const SA_TABLE: u32 = 4;
 pub const ALARM_TABLE: u32 = 5;
 pub const IKE_TABLE: u32 = 7;
+pub const EVENT_TABLE: u32 = 6;
 
 /// The objects under vtiGlobal and each table's entry: sub-identifiers
 /// from their descriptions (`columns`).
-pub use super::columns::{alarm_col, global, if_col, ike_col, sa_col, xfrm_stat};
+pub use super::columns::{
+    alarm_col, event_col, event_global, global, if_col, ike_col, sa_col, xfrm_stat,
+};
 
 /// Under vtiConformance: vtiGroups(1), vtiCompliances(2). Nothing here is
 /// served; the numbers are for sysORTable/AgentCaps and the MIB test.
@@ -53,5 +56,6 @@ pub mod conformance {
     pub const ALARM_GROUP: u32 = 5;
     pub const NOTIFICATION_GROUP: u32 = 6;
     pub const IKE_GROUP: u32 = 7;
-    pub const IKE_NOTIFICATION_GROUP: u32 = 8;
+    pub const EVENT_GROUP: u32 = 8;
+    pub const IKE_NOTIFICATION_GROUP: u32 = 9;
 }

@@ -4,19 +4,26 @@
 use std::sync::Arc;
 
 use super::columns::{
-    self, alarm_col, global, if_col, ike_col, sa_col, served_ids, xfrm_stat, Column, MibEnum,
+    self, alarm_col, event_col, event_global, global, if_col, ike_col, sa_col, served_ids,
+    xfrm_stat, Column, MibEnum,
 };
 use super::index::{MibIndex, Region, RenderCtx, Scalar, Table};
 use super::oids;
-use crate::alarm::AlarmTable;
+use crate::alarm::{AlarmTable, EventTable};
 use crate::model::Snapshot;
 use crate::oid::Oid;
 use crate::value::Value;
 
-pub fn render(snapshot: Arc<Snapshot>, alarms: Arc<AlarmTable>, root: &Oid) -> MibIndex {
+pub fn render(
+    snapshot: Arc<Snapshot>,
+    alarms: Arc<AlarmTable>,
+    events: Arc<EventTable>,
+    root: &Oid,
+) -> MibIndex {
     let objects = root.child(&[oids::OBJECTS]);
-    let mut regions: Vec<Region> = scalars(&snapshot, &objects)
+    let mut regions: Vec<Region> = scalars(global::COLUMNS, &snapshot, &objects)
         .into_iter()
+        .chain(scalars(event_global::COLUMNS, &events, &objects))
         .map(Region::Scalar)
         .collect();
     regions.push(Region::Table(xfrm_stat_table(&snapshot, &objects)));
@@ -24,6 +31,7 @@ pub fn render(snapshot: Arc<Snapshot>, alarms: Arc<AlarmTable>, root: &Oid) -> M
     regions.push(Region::Table(sa_table(&snapshot, &objects)));
     regions.push(Region::Table(alarm_table(alarms, &objects)));
     regions.push(Region::Table(ike_table(&snapshot, &objects)));
+    regions.push(Region::Table(event_table(events, &objects)));
     MibIndex::new(root.clone(), regions)
 }
 
@@ -39,13 +47,18 @@ fn cell<R, S>(
     columns::by_id(columns, id).and_then(|c| (c.read)(row, shared, ctx))
 }
 
-fn scalars(snap: &Arc<Snapshot>, objects: &Oid) -> Vec<Scalar> {
+/// vtiGlobal scalars described by `columns`, read from `from`.
+fn scalars<T: Send + Sync + 'static>(
+    columns: &'static [Column<T, ()>],
+    from: &Arc<T>,
+    objects: &Oid,
+) -> Vec<Scalar> {
     let base = objects.child(&[oids::GLOBAL]);
-    global::COLUMNS
+    columns
         .iter()
         .filter(|c| c.served())
         .map(|c| {
-            let snap = Arc::clone(snap);
+            let snap = Arc::clone(from);
             let read = c.read;
             Scalar::new(
                 base.child(&[c.id]),
@@ -124,5 +137,18 @@ fn ike_table(snap: &Arc<Snapshot>, objects: &Oid) -> Table {
         served_ids(ike_col::COLUMNS),
         rows,
         Box::new(move |row, col, ctx| cell(ike_col::COLUMNS, col, &snap.ike.rows[row], &(), ctx)),
+    )
+}
+
+fn event_table(events: Arc<EventTable>, objects: &Oid) -> Table {
+    let entry = objects.child(&[oids::EVENT_TABLE, 1]);
+    let rows = events.records.iter().map(|r| [r.index]).collect();
+    Table::new(
+        entry,
+        served_ids(event_col::COLUMNS),
+        rows,
+        Box::new(move |row, col, ctx| {
+            cell(event_col::COLUMNS, col, &*events.records[row], &(), ctx)
+        }),
     )
 }

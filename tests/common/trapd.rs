@@ -122,35 +122,63 @@ impl Snmptrapd {
         // snmptrapd binds it, so retry with a new one.
         for _ in 0..5 {
             rig.port = free_udp_port();
-            let stderr = fs::File::create(rig.dir.path().join("stderr")).unwrap();
-            let mut child = Command::new("snmptrapd")
-                .args(["-f", "-On", "-Lf"])
-                .arg(rig.log_path())
-                .args(["-C", "-c"])
-                .arg(&conf)
-                .arg(format!("udp:127.0.0.1:{}", rig.port))
-                .env("MIBS", "")
-                .env("MIBDIRS", "/nonexistent")
-                .env("SNMP_PERSISTENT_DIR", rig.dir.path().join("persist"))
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(stderr)
-                .spawn()
-                .expect("cannot start snmptrapd");
-            let up = wait_until(Duration::from_secs(5), || {
-                rig.log().contains("NET-SNMP version") || child.try_wait().ok().flatten().is_some()
-            });
-            if up && child.try_wait().ok().flatten().is_none() {
-                rig.child = Some(child);
+            if rig.spawn() {
                 return rig;
             }
-            let _ = child.kill();
-            let _ = child.wait();
         }
         panic!(
             "snmptrapd did not start; log:\n{}\nstderr:\n{}",
             rig.log(),
             fs::read_to_string(rig.dir.path().join("stderr")).unwrap_or_default()
+        );
+    }
+
+    /// Starts snmptrapd on `self.port`; false if it did not come up.
+    fn spawn(&mut self) -> bool {
+        let starts = self.log().matches("NET-SNMP version").count();
+        let stderr = fs::File::create(self.dir.path().join("stderr")).unwrap();
+        let mut child = Command::new("snmptrapd")
+            .args(["-f", "-A", "-On", "-Lf"])
+            .arg(self.log_path())
+            .args(["-C", "-c"])
+            .arg(self.dir.path().join("snmptrapd.conf"))
+            .arg(format!("udp:127.0.0.1:{}", self.port))
+            .env("MIBS", "")
+            .env("MIBDIRS", "/nonexistent")
+            .env("SNMP_PERSISTENT_DIR", self.dir.path().join("persist"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(stderr)
+            .spawn()
+            .expect("cannot start snmptrapd");
+        let up = wait_until(Duration::from_secs(5), || {
+            self.log().matches("NET-SNMP version").count() > starts
+                || child.try_wait().ok().flatten().is_some()
+        });
+        if up && child.try_wait().ok().flatten().is_none() {
+            self.child = Some(child);
+            return true;
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        false
+    }
+
+    /// Stops snmptrapd: traps sent meanwhile are lost (UDP).
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Starts it again after `stop`, on the same port; the log goes on.
+    pub fn start_again(&mut self) {
+        assert!(self.child.is_none(), "snmptrapd is still running");
+        assert!(
+            self.spawn(),
+            "snmptrapd did not start again; log:\n{}",
+            self.log()
         );
     }
 

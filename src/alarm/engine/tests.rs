@@ -51,6 +51,10 @@ impl Rig {
                     outbound: self.outbound,
                     ..SaSummary::default()
                 },
+                peer: Peer {
+                    addr: Some("198.51.100.8".parse().unwrap()),
+                    source: PeerSource::PolicyTemplate,
+                },
                 ike: None,
             }],
             sas: vec![],
@@ -60,7 +64,7 @@ impl Rig {
         }
     }
 
-    /// The SA events (saDown/saUp) of evaluating the snapshot at `secs`.
+    /// The SA events (saDown/saUp) sent at `secs`.
     fn sa_events(&mut self, secs: u64) -> Vec<&'static str> {
         let snap = self.snapshot(secs);
         kinds(&self.engine.evaluate(&snap).0)
@@ -69,8 +73,27 @@ impl Rig {
             .collect()
     }
 
-    /// One poll at `secs` after start, with `add` more carrier errors.
+    /// Every SA event at `secs`, sent or not, and how it was notified.
+    fn sa_records(&mut self, secs: u64) -> Vec<(&'static str, Notified)> {
+        let snap = self.snapshot(secs);
+        self.engine
+            .evaluate(&snap)
+            .0
+            .iter()
+            .filter(|e| e.category().is_none())
+            .map(|e| (kind(e), e.notified))
+            .collect()
+    }
+
+    /// One poll at `secs` after start, with `add` more carrier errors: the
+    /// carrier events sent, and the carrier alarm row.
     fn poll(&mut self, secs: u64, add: u64) -> (Vec<Event>, AlarmRow) {
+        let (events, row) = self.poll_all(secs, add);
+        (events.into_iter().filter(Event::is_sent).collect(), row)
+    }
+
+    /// `poll`, with the carrier events not sent too.
+    fn poll_all(&mut self, secs: u64, add: u64) -> (Vec<Event>, AlarmRow) {
         self.carrier += add;
         let snap = self.snapshot(secs);
         let (events, rows) = self.engine.evaluate(&snap);
@@ -80,15 +103,7 @@ impl Rig {
             .unwrap();
         let events = events
             .into_iter()
-            .filter(|e| {
-                matches!(
-                    e,
-                    Event::TxError {
-                        category: ErrorCategory::Carrier,
-                        ..
-                    }
-                )
-            })
+            .filter(|e| e.category() == Some(ErrorCategory::Carrier))
             .collect();
         (events, row)
     }
@@ -108,21 +123,23 @@ fn config(interval: u32, rising: u32, falling: u32, hold_down: u64) -> AlarmConf
     c
 }
 
+fn kind(e: &Event) -> &'static str {
+    match e.kind {
+        EventKind::TxErrorRising => "rising",
+        EventKind::TxErrorFalling => "falling",
+        EventKind::SaDown => "saDown",
+        EventKind::SaUp => "saUp",
+        EventKind::SaExpiring => "saExpiring",
+        EventKind::IkeDown => "ikeDown",
+        EventKind::IkeUp => "ikeUp",
+        EventKind::TunnelDown => "tunnelDown",
+        EventKind::TunnelUp => "tunnelUp",
+    }
+}
+
+/// The kinds of the events sent.
 fn kinds(events: &[Event]) -> Vec<&'static str> {
-    events
-        .iter()
-        .map(|e| match e {
-            Event::TxError { rising: true, .. } => "rising",
-            Event::TxError { rising: false, .. } => "falling",
-            Event::SaDown { .. } => "saDown",
-            Event::SaUp { .. } => "saUp",
-            Event::SaExpiring { .. } => "saExpiring",
-            Event::Tunnel { up: false, .. } => "tunnelDown",
-            Event::Tunnel { up: true, .. } => "tunnelUp",
-            Event::Ike { up: false, .. } => "ikeDown",
-            Event::Ike { up: true, .. } => "ikeUp",
-        })
-        .collect()
+    events.iter().filter(|e| e.is_sent()).map(kind).collect()
 }
 
 #[test]
@@ -135,19 +152,26 @@ fn one_event_per_crossing() {
         (row.state, row.last_delta, row.sent),
         (AlarmState::ArmedFalling, 3, 1)
     );
-    if let Event::TxError {
-        delta,
-        threshold,
-        interval_secs,
-        diagnosis,
-        category,
-        ..
-    } = &e[0]
-    {
-        assert_eq!((*delta, *threshold, *interval_secs), (3, 1, 10));
-        assert_eq!(*category, ErrorCategory::Carrier);
-        assert_eq!(diagnosis, "no outbound SA");
-    }
+    assert_eq!(
+        e[0].detail,
+        Detail::Threshold {
+            category: ErrorCategory::Carrier,
+            delta: 3,
+            threshold: 1,
+            interval_secs: 10
+        }
+    );
+    assert_eq!(e[0].text, "no outbound SA");
+    assert_eq!(
+        (e[0].cause, e[0].peer.addr, e[0].ifindex, e[0].name.as_str()),
+        (
+            Cause::NoOutboundSa,
+            Some("198.51.100.8".parse().unwrap()),
+            7,
+            "xfrm7"
+        ),
+        "the event carries the tunnel's cause and peer"
+    );
     assert!(r.poll(20, 5).0.is_empty(), "still high: no second rising");
     let (e, row) = r.poll(30, 0);
     assert_eq!(kinds(&e), ["falling"]);
@@ -463,18 +487,69 @@ fn disabled_categories_keep_no_state() {
         .any(|(key, _)| *key == (7, ErrorCategory::Dropped)));
 }
 
-/// The IKE and tunnel up/down events of one snapshot: (kind, reason number).
+/// Events whose notification is held back or switched off are still
+/// reported (for the event history), once each, marked as such.
+#[test]
+fn held_and_disabled_events_are_reported_but_not_sent() {
+    // Hold-down 60 s: the falling 10 s after the rising is held back (once,
+    // however many polls it stays held), then sent when the hold-down ends.
+    let mut r = Rig::new(config(10, 1, 0, 60));
+    r.poll_all(0, 0);
+    let (e, _) = r.poll_all(10, 1);
+    assert_eq!(
+        e.iter().map(|e| e.notified).collect::<Vec<_>>(),
+        [Notified::Sent]
+    );
+    let (e, _) = r.poll_all(20, 0);
+    assert_eq!(
+        e.iter().map(|e| (kind(e), e.notified)).collect::<Vec<_>>(),
+        [("falling", Notified::HeldDown)]
+    );
+    for secs in [30, 40, 50, 60] {
+        assert!(r.poll_all(secs, 0).0.is_empty(), "held once, at {secs}");
+    }
+    let (e, _) = r.poll_all(70, 0);
+    assert_eq!(
+        e.iter().map(|e| (kind(e), e.notified)).collect::<Vec<_>>(),
+        [("falling", Notified::Sent)]
+    );
+
+    let mut c = config(10, 1, 0, 0);
+    c.notifications.tx_error_rising = false;
+    c.notifications.sa_down = false;
+    let mut r = Rig::new(c);
+    r.poll_all(0, 0);
+    let (e, _) = r.poll_all(10, 1);
+    assert_eq!(
+        e.iter().map(|e| (kind(e), e.notified)).collect::<Vec<_>>(),
+        [("rising", Notified::Disabled)]
+    );
+    r.outbound = 0;
+    assert_eq!(r.sa_records(20), [("saDown", Notified::Disabled)]);
+}
+
+#[test]
+fn a_held_sa_change_is_reported_once_then_sent() {
+    let mut r = Rig::new(config(10, 1, 0, 60));
+    assert!(r.sa_records(0).is_empty());
+    r.outbound = 0;
+    assert_eq!(r.sa_records(10), [("saDown", Notified::Sent)]);
+    r.outbound = 1;
+    assert_eq!(r.sa_records(20), [("saUp", Notified::HeldDown)]);
+    assert!(r.sa_records(30).is_empty(), "held: reported once");
+    assert_eq!(r.sa_records(70), [("saUp", Notified::Sent)]);
+}
+
+/// The IKE and tunnel up/down events sent for one snapshot: (kind, reason number).
 fn updown_events(engine: &mut AlarmEngine, snap: &Snapshot) -> Vec<(&'static str, Option<i32>)> {
     use crate::mib::columns::MibEnum;
     let (events, _) = engine.evaluate(snap);
     events
         .iter()
-        .filter_map(|e| match e {
-            Event::Ike { up, reason, .. } => Some((
-                if *up { "ikeUp" } else { "ikeDown" },
-                reason.map(|r| r.mib_number()),
-            )),
-            Event::Tunnel { up, .. } => Some((if *up { "tunnelUp" } else { "tunnelDown" }, None)),
+        .filter(|e| e.is_sent())
+        .filter_map(|e| match &e.detail {
+            Detail::Ike { reason, .. } => Some((kind(e), reason.map(|r| r.mib_number()))),
+            Detail::Link { .. } => Some((kind(e), None)),
             _ => None,
         })
         .collect()

@@ -458,6 +458,22 @@ fn expected_if(
         .map(|s| u64::from(u32::MAX).saturating_sub(s.oseq))
         .min();
     e.insert(if_col::SEQ_HEADROOM, headroom.map(c));
+    // Peer (issue 13): the configured remote (tunnelConfig(1)), else the destination
+    // of the tunnel's outbound SA (outboundSa(2)). Tunnels with neither (policy
+    // template or unknown) are the alarms part's to check.
+    let remote = if xfrm { None } else { l.addr("remote") };
+    let out_dst = mine.iter().find(|s| is_out(s)).and_then(|s| ip(&s.dst));
+    let peer = match (remote, out_dst) {
+        (Some(r), _) => Some((r, 1)),
+        (None, Some(d)) => Some((d, 2)),
+        (None, None) => None,
+    };
+    if let Some((addr, source)) = peer {
+        let (t, a) = inet(Some(addr));
+        e.insert(if_col::PEER_ADDR_TYPE, Some(t));
+        e.insert(if_col::PEER_ADDR, Some(a));
+        e.insert(if_col::PEER_ADDR_SOURCE, Some(Snmp::Int(source)));
+    }
     e
 }
 

@@ -11,9 +11,18 @@
 //!   the errors that stopped: the missing SA) and one vtiSaUp
 //!   (vtiIfOutSaCount 1); no vtiSaExpiring.
 //! - Every notification starts with sysUpTime.0 then snmpTrapOID.0, and its varbinds
-//!   are the MIB's OBJECTS, in order, with the MIB's types.
+//!   are the MIB's OBJECTS, in order, with the MIB's types; they end with the cause
+//!   (noOutboundSa(5) in the rising one), the peer (xfrm1's outbound SA destination)
+//!   and the event's vtiEventTable index (issue 13).
+//! - Peer columns (issue 13): with the SA, xfrm1's vtiIfPeerAddr is the outbound SA's
+//!   destination (`ip xfrm state`) and vtiIfPeerAddrSource outboundSa(2); without it,
+//!   the outbound policy's template destination (`ip xfrm policy`), policyTemplate(3).
+//! - The event table at the end lists the same events as the traps received, with the
+//!   same indexes, in the same order, all sent(1); vtiEventLastIndex is the last one.
 
-use vti_agentx::mib::oids::{alarm_col, if_col, ALARM_TABLE, IF_TABLE, OBJECTS};
+use vti_agentx::mib::oids::{
+    alarm_col, event_col, event_global, if_col, ALARM_TABLE, EVENT_TABLE, GLOBAL, IF_TABLE, OBJECTS,
+};
 
 use crate::common::Sections;
 use std::fmt::Write as _;
@@ -101,6 +110,47 @@ fn if_obj(col: u32, idx: u32) -> String {
     format!("{ROOT}.{OBJECTS}.{IF_TABLE}.1.{col}.{idx}")
 }
 
+/// The varbinds every notification ends with: vtiIfCause (`cause` checks it), the
+/// peer's type and address (xfrm1's SA destination) and vtiEventLastIndex.
+fn tail(idx: u32, cause: fn(&str) -> bool) -> Want {
+    vec![
+        (if_obj(if_col::CAUSE, idx), "INTEGER", Box::new(cause)),
+        (
+            if_obj(if_col::PEER_ADDR_TYPE, idx),
+            "INTEGER",
+            Box::new(|v| v == "1"),
+        ),
+        (
+            if_obj(if_col::PEER_ADDR, idx),
+            "Hex-STRING",
+            Box::new(|v| v.trim() == hex(PEER)),
+        ),
+        (
+            last_index_oid(),
+            "Gauge32",
+            Box::new(|v| v.parse::<u32>().is_ok_and(|i| i > 0)),
+        ),
+    ]
+}
+
+fn last_index_oid() -> String {
+    format!("{ROOT}.{OBJECTS}.{GLOBAL}.{}.0", event_global::LAST_INDEX)
+}
+
+/// An IPv4 address as snmp tools print an InetAddress: "C0 00 02 06".
+fn hex(addr: &str) -> String {
+    let octets: Vec<String> = addr
+        .split('.')
+        .map(|o| format!("{:02X}", o.parse::<u8>().unwrap_or(0)))
+        .collect();
+    octets.join(" ")
+}
+
+/// Any vtiIfCause value.
+fn any_cause(v: &str) -> bool {
+    v.parse::<u32>().is_ok_and(|c| (1..=15).contains(&c))
+}
+
 fn want_tx_error(idx: u32, rising: bool) -> Want {
     let alarm = |col: u32| format!("{ROOT}.{OBJECTS}.{ALARM_TABLE}.1.{col}.{idx}.{CARRIER}");
     let threshold_col = if rising {
@@ -109,7 +159,7 @@ fn want_tx_error(idx: u32, rising: bool) -> Want {
         alarm_col::FALLING_THRESHOLD
     };
     let threshold = if rising { "1" } else { "0" };
-    vec![
+    let mut w: Want = vec![
         (
             if_obj(if_col::NAME, idx),
             "STRING",
@@ -148,7 +198,9 @@ fn want_tx_error(idx: u32, rising: bool) -> Want {
             // Falling too: the cause of the errors that stopped.
             Box::new(names_missing_sa),
         ),
-    ]
+    ];
+    w.extend(tail(idx, |v| v == "5"));
+    w
 }
 
 /// The diagnosis of "no SA" on xfrm1: says the SA is missing and names its peer and
@@ -177,7 +229,136 @@ fn want_sa(idx: u32, up: bool) -> Want {
         // vanish a poll before the first packet fails).
         w.push((if_obj(if_col::DIAGNOSIS, idx), "STRING", Box::new(|_| true)));
     }
+    w.extend(tail(idx, any_cause));
     w
+}
+
+/// "OID = TYPE: value" lines of an snmpget/snmpwalk (-On).
+fn walked(body: &str) -> Vec<Vb> {
+    body.lines()
+        .filter_map(|l| {
+            let (oid, val) = l.split_once(" = ")?;
+            let (ty, value) = val.split_once(": ").unwrap_or((val, ""));
+            Some(Vb {
+                oid: oid.trim().to_string(),
+                ty: ty.to_string(),
+                value: value.trim().trim_matches('"').to_string(),
+            })
+        })
+        .collect()
+}
+
+/// xfrm1's (vtiIfPeerAddrType, vtiIfPeerAddr, vtiIfPeerAddrSource) from an snmpget.
+fn peer_columns(body: &str) -> Vec<String> {
+    walked(body).into_iter().map(|v| v.value).collect()
+}
+
+/// The destination of the SA with SPI `spi` in `ip xfrm state` output ("src A dst B"
+/// then "proto esp spi 0x... ").
+fn sa_dst(state: &str, spi: u32) -> Option<String> {
+    let lines: Vec<&str> = state.lines().collect();
+    lines.windows(2).find_map(|w| {
+        let spi_here = w[1].split_whitespace().skip_while(|t| *t != "spi").nth(1)?;
+        let spi_here = u32::from_str_radix(spi_here.trim_start_matches("0x"), 16).ok()?;
+        let mut t = w[0].split_whitespace();
+        if spi_here != spi || t.next() != Some("src") {
+            return None;
+        }
+        t.skip_while(|w| *w != "dst").nth(1).map(str::to_string)
+    })
+}
+
+/// The template destination of the outbound policy ("tmpl src A dst B").
+fn tmpl_dst(policy: &str) -> Option<String> {
+    policy.lines().find_map(|l| {
+        let mut t = l.split_whitespace();
+        if t.next() != Some("tmpl") {
+            return None;
+        }
+        t.skip_while(|w| *w != "dst").nth(1).map(str::to_string)
+    })
+}
+
+/// vtiEventTable rows as (index, vtiEventKind, vtiEventNotification).
+fn event_rows(body: &str) -> Vec<(u32, String, String)> {
+    let entry = format!("{ROOT}.{OBJECTS}.{EVENT_TABLE}.1.");
+    let mut rows: std::collections::BTreeMap<u32, (String, String)> = Default::default();
+    for v in walked(body) {
+        let Some((col, index)) = v
+            .oid
+            .strip_prefix(&entry)
+            .and_then(|r| r.split_once('.'))
+            .and_then(|(c, i)| Some((c.parse::<u32>().ok()?, i.parse::<u32>().ok()?)))
+        else {
+            continue;
+        };
+        let row = rows.entry(index).or_default();
+        if col == event_col::KIND {
+            row.0 = v.value;
+        } else if col == event_col::NOTIFICATION {
+            row.1 = v.value;
+        }
+    }
+    rows.into_iter().map(|(i, (k, n))| (i, k, n)).collect()
+}
+
+/// The peer columns with and without the SA against the kernel's SA and policy, and
+/// the event table against the traps received.
+fn check_peer_and_events(sections: &Sections, all_ours: &[Trap], errs: &mut Vec<String>) {
+    let body = |s: &str| section(sections, s).map_or("", |(b, _)| b);
+    let sa_peer = sa_dst(body("alarms.xfrm.state"), 0x1031);
+    let policy_peer = tmpl_dst(body("alarms.xfrm.policy"));
+    eprintln!(
+        "  peer columns (type, addr, source): with the SA {:?} (SA dst {sa_peer:?}), \
+         without {:?} (policy tmpl dst {policy_peer:?})",
+        peer_columns(body("alarms.peer.healthy")),
+        peer_columns(body("alarms.peer.down"))
+    );
+    for (s, dst, source) in [
+        ("alarms.peer.healthy", sa_peer, "2"),
+        ("alarms.peer.down", policy_peer, "3"),
+    ] {
+        let Some(dst) = dst else {
+            errs.push(format!("{s}: the kernel's peer address not found"));
+            continue;
+        };
+        let want = vec!["1".to_string(), hex(&dst), source.to_string()];
+        let got = peer_columns(body(s));
+        if got != want {
+            errs.push(format!("{s}: peer columns {got:?}, expected {want:?}"));
+        }
+    }
+    // The traps' (index, vtiEventKind), in order, against the table.
+    let from_traps: Vec<(u32, String)> = all_ours
+        .iter()
+        .filter_map(|t| {
+            let index = t.varbinds.iter().find(|v| v.oid == last_index_oid())?;
+            let kind = t.oid.strip_prefix(&format!("{ROOT}.0."))?;
+            Some((index.value.parse().ok()?, kind.to_string()))
+        })
+        .collect();
+    let rows = event_rows(body("alarms.events"));
+    let from_table: Vec<(u32, String)> = rows.iter().map(|(i, k, _)| (*i, k.clone())).collect();
+    eprintln!("  traps (index, kind): {from_traps:?}\n  vtiEventTable:        {rows:?}");
+    if from_table != from_traps || from_traps.len() != all_ours.len() {
+        errs.push(format!(
+            "vtiEventTable {from_table:?} does not list the traps received {from_traps:?}"
+        ));
+    }
+    if let Some((i, _, n)) = rows.iter().find(|(_, _, n)| n != "1") {
+        errs.push(format!(
+            "event {i}: vtiEventNotification {n}, expected sent(1)"
+        ));
+    }
+    let last = walked(body("alarms.events.last"))
+        .first()
+        .map(|v| v.value.clone());
+    let newest = rows.last().map(|(i, _, _)| i.to_string());
+    if last.is_none() || last != newest {
+        errs.push(format!(
+            "vtiEventLastIndex {last:?}, the newest row is {newest:?}"
+        ));
+    }
 }
 
 fn check_varbinds(trap: &Trap, want: &Want, errs: &mut Vec<String>) {
@@ -303,6 +484,7 @@ pub fn check(sections: &Sections, kernel: &str) -> Vec<String> {
     {
         errs.push("the whole log does not start with the pre-restore log".into());
     }
+    check_peer_and_events(sections, &all_ours, &mut errs);
     for t in &all_ours {
         let want = match t.oid.strip_prefix(ROOT) {
             Some(".0.1") => want_tx_error(idx, true),
@@ -320,4 +502,24 @@ fn prefix(kernel: &str, errs: Vec<String>) -> Vec<String> {
     errs.into_iter()
         .map(|e| format!("[{kernel}] alarms: {e}"))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// As `ip xfrm state` / `ip xfrm policy` print them (Debian 12's iproute2).
+    #[test]
+    fn kernel_peer_parsers() {
+        let state = "src 192.0.2.6 dst 192.0.2.5\n\tproto esp spi 0x00002031 reqid 31 \
+                     mode tunnel\nsrc 192.0.2.5 dst 192.0.2.6\n\tproto esp spi 0x00001031 \
+                     reqid 31 mode tunnel\n";
+        assert_eq!(sa_dst(state, 0x1031).as_deref(), Some("192.0.2.6"));
+        assert_eq!(sa_dst(state, 0x2031).as_deref(), Some("192.0.2.5"));
+        assert_eq!(sa_dst(state, 0x9), None);
+        let policy = "src 0.0.0.0/0 dst 0.0.0.0/0 \n\tdir out priority 0 ptype main \n\
+                      \ttmpl src 192.0.2.5 dst 192.0.2.6\n\t\tproto esp reqid 31 mode tunnel\n";
+        assert_eq!(tmpl_dst(policy).as_deref(), Some("192.0.2.6"));
+        assert_eq!(hex("192.0.2.6"), "C0 00 02 06");
+    }
 }

@@ -14,12 +14,22 @@
 # alarms.inject, alarms.traps.down (the log before the restore), alarms.restore,
 # alarms.traps (the whole log), alarms.ping (the steady ping's output), alarms.mib
 # (vtiAlarmTable row of xfrm1/carrier at the end), alarms.agent.log.
+# Issue 13: alarms.peer.healthy / alarms.peer.down (xfrm1's vtiIfPeerAddrType,
+# vtiIfPeerAddr, vtiIfPeerAddrSource with and without the outbound SA) beside what the
+# kernel says: alarms.xfrm.state (each SA's "src .. dst .." and "proto esp spi .." lines,
+# no keys) and alarms.xfrm.policy (the outbound policies, "tmpl src .. dst .."); and
+# alarms.events (a walk of vtiEventTable and vtiEventLastIndex at the end).
 # shellcheck source=../guest/lib.sh disable=SC1091
 . /lab/lib.sh
 
 
 ROOT=.1.3.6.1.4.1.8072.9999.9999.2741
 TRAP_PORT=1162
+
+# The "src .. dst .." and "proto esp spi .." lines of left's SAs (no keys).
+sa_lines() {
+    ip -n left xfrm state list | grep -E '^src|proto esp spi'
+}
 
 alarms_main() {
     local failed=0 t0 idx
@@ -52,6 +62,9 @@ TOML
     bg_start agent left --nobody-net-admin vti-agentx run --config /tmp/alarms.config.toml
     NS=left section alarms.agent_up await_vti_row "$idx" || failed=1
     section alarms.ping.healthy ping_from left 198.51.100.10 3 || failed=1
+    section alarms.xfrm.state sa_lines
+    NS=left section alarms.peer.healthy snmp snmpget "$ROOT.1.3.1.42.$idx" \
+        "$ROOT.1.3.1.43.$idx" "$ROOT.1.3.1.44.$idx"
 
     # A steady ping through the tunnel for the whole test: while the SA is gone every
     # packet is a carrier error, so the 2 s delta stays >= 1 until the restore.
@@ -62,6 +75,9 @@ TOML
         spi 0x1031 || failed=1
     sleep 6
     section alarms.traps.down cat /tmp/alarms.traps.log
+    section alarms.xfrm.policy ip -n left xfrm policy list dir out
+    NS=left section alarms.peer.down snmp snmpget "$ROOT.1.3.1.42.$idx" \
+        "$ROOT.1.3.1.43.$idx" "$ROOT.1.3.1.44.$idx"
     section_begin alarms.restore
     NS=left mk_sa 192.0.2.5 192.0.2.6 0x1031 31 if_id 31 >&3 2>&1
     section_end $?
@@ -75,6 +91,8 @@ TOML
     NS=left section alarms.mib snmp snmpget "$ROOT.1.5.1.2.$idx.1" "$ROOT.1.5.1.3.$idx.1" \
         "$ROOT.1.5.1.4.$idx.1" "$ROOT.1.5.1.5.$idx.1" "$ROOT.1.5.1.6.$idx.1" \
         "$ROOT.1.5.1.8.$idx.1" "$ROOT.1.5.1.9.$idx.1"
+    NS=left section alarms.events snmp snmpwalk "$ROOT.1.6"
+    NS=left section alarms.events.last snmp snmpget "$ROOT.1.1.12.0" "$ROOT.1.1.13.0"
     section alarms.agent.stop bg_stop agent
     section alarms.agent.log cat /tmp/agent.log
     bg_stop snmptrapd >/dev/null
