@@ -78,7 +78,7 @@ root="$work/root"
 install -d -m 0755 "$root/DEBIAN" "$root/usr/sbin" "$root/etc/vti-agentx" \
     "$root/etc/snmp/snmpd.conf.d" "$root/usr/share/snmp/mibs" \
     "$root/lib/systemd/system" "$root/usr/lib/sysusers.d" \
-    "$root/usr/share/doc/vti-agentx" "$root/usr/share/man/man8"
+    "$root/usr/share/doc/vti-agentx" "$root/usr/share/man/man8" "$root/usr/libexec/vti-agentx"
 
 # As dh_strip does for executables (debug symbols and .comment/.note go).
 strip --remove-section=.comment --remove-section=.note -o "$root/usr/sbin/vti-agentx" "$binary"
@@ -91,6 +91,8 @@ install -m 0644 "$pkgdir/snmpd-vti-agentx.conf" "$root/etc/snmp/snmpd.conf.d/vti
 install -m 0644 "$repo/mibs/IPSEC-VTI-MIB.txt" "$root/usr/share/snmp/mibs/IPSEC-VTI-MIB.txt"
 install -m 0644 "$pkgdir/vti-agentx.service" "$root/lib/systemd/system/vti-agentx.service"
 install -m 0644 "$pkgdir/vti-agentx.sysusers" "$root/usr/lib/sysusers.d/vti-agentx.conf"
+# VyOS: keeps the package and config under /config across image upgrades.
+install -m 0755 "$pkgdir/vyos/vyos-persist" "$root/usr/libexec/vti-agentx/vyos-persist"
 
 sed -e "s/@VERSION@/$upstream/g" -e "s/@DATE@/$man_date/g" "$pkgdir/vti-agentx.8.in" |
     gzip -9n >"$root/usr/share/man/man8/vti-agentx.8.gz"

@@ -193,6 +193,19 @@ check re-registered wait_for 30 registered
 check socket-group-after-restart test "$(stat -c '%G' /var/agentx/master)" = vti-agentx
 check same-pid-after-snmpd-restart test "$(pid)" = "$p"
 
+say "=== Type=notify: active only once registered; warnings at priority warning"
+check snmpd-stop systemctl stop snmpd
+check restart-queued systemctl --no-block restart vti-agentx
+sleep 5
+check activating-without-master test "$(systemctl is-active vti-agentx)" = activating
+check warning-at-priority-4 sh -c 'journalctl -b -u vti-agentx -p warning..warning -o cat | grep -q "cannot register with master"'
+check info-not-at-warning sh -c '! journalctl -b -u vti-agentx -p warning -o cat | grep -q "vti-agentx starting"'
+check snmpd-start systemctl start snmpd
+check active-after-registration wait_for 30 systemctl is-active vti-agentx
+check registered-when-active registered
+check watchdog-set test "$(systemctl show -p WatchdogUSec --value vti-agentx)" != 0
+p=$(pid)
+
 say "=== upgrade (same version again: postinst configure with \$2 set)"
 show env DEBIAN_FRONTEND=noninteractive dpkg -i --force-confold /root/vti-agentx.deb
 check active-after-upgrade wait_for 20 systemctl is-active vti-agentx

@@ -93,6 +93,7 @@ where
             _ = term.recv() => tracing::info!("SIGTERM: closing the AgentX session"),
             _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT: closing the AgentX session"),
         }
+        crate::systemd::notify("STOPPING=1");
     };
     run_until(settings, source, config_path, shutdown).await
 }
@@ -125,6 +126,12 @@ where
     )
     .with_ike(settings.ike.clone().map(IkeSource::new));
     let session = Session::new(settings.session.clone(), index, notify_rx);
+    let stats = session.stats();
+    let systemd = crate::systemd::supervise(
+        move || stats.sessions() > 0,
+        poller.completed_polls(),
+        reload_tx.subscribe(),
+    );
     tracing::info!(
         master = %settings.session.master,
         root = %settings.root,
@@ -133,6 +140,7 @@ where
     );
     // Tasks of their own, so the session's task is woken (and polls) only
     // for its own traffic.
+    let mut supervisor = Task(tokio::spawn(systemd));
     let mut poller = Task(tokio::spawn(poller.run(reload_rx)));
     let mut reloader = Task(tokio::spawn(reload_on_sighup(
         config_path,
@@ -143,6 +151,7 @@ where
         result = session.run(shutdown) => result.context("AgentX session")?,
         ended = &mut poller.0 => rethrow_panic(ended),
         ended = &mut reloader.0 => rethrow_panic(ended),
+        ended = &mut supervisor.0 => rethrow_panic(ended),
     }
     Ok(())
 }

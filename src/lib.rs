@@ -19,5 +19,6 @@ pub mod model;
 pub mod oid;
 pub mod poller;
 pub mod show;
+pub mod systemd;
 pub mod value;
 pub mod vici;

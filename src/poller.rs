@@ -41,6 +41,8 @@ pub struct Poller<S> {
     /// charon over VICI, polled alongside the kernel (its own timeout);
     /// `None` when the IKE view is disabled.
     ike: Option<IkeSource>,
+    /// Polls completed so far (the systemd watchdog is fed from it).
+    completed: watch::Sender<u64>,
 }
 
 /// What one poll served.
@@ -76,6 +78,7 @@ impl<S: SampleSource + Lookups> Poller<S> {
             events: EventHistory::new(crate::alarm::history::DEFAULT_CAPACITY),
             notify: None,
             ike: None,
+            completed: watch::channel(0).0,
         }
     }
 
@@ -83,6 +86,12 @@ impl<S: SampleSource + Lookups> Poller<S> {
     pub fn with_ike(mut self, ike: Option<IkeSource>) -> Self {
         self.ike = ike;
         self
+    }
+
+    /// Counts the polls that completed: a consumer learns that the loop is
+    /// alive and served new data (the systemd watchdog).
+    pub fn completed_polls(&self) -> watch::Receiver<u64> {
+        self.completed.subscribe()
     }
 
     /// Evaluate alarms with `config`, keep the last `history_size` events
@@ -164,6 +173,7 @@ impl<S: SampleSource + Lookups> Poller<S> {
             Arc::clone(&events),
             &self.root,
         )));
+        self.completed.send_modify(|n| *n += 1);
         Ok(Served {
             snapshot,
             alarms,

@@ -14,8 +14,9 @@ use netlink_proto::sys::SocketAddr;
 use tokio::task::JoinHandle;
 
 use super::kernel::{kernel_release, KernelVersion};
+use super::links::LinkDumper;
 use super::xfrm::{DumpError, SaDump, XfrmConnection};
-use super::{addrs, links, route_lookup, xfrm_stat};
+use super::{addrs, route_lookup, xfrm_stat};
 use crate::model::{Availability, Lookups, Policy, RouteAnswer, Sample, SampleSource};
 
 /// Collector settings.
@@ -82,7 +83,7 @@ impl NetlinkCollector {
 
     async fn poll(&mut self) -> anyhow::Result<Sample> {
         let timeout = self.options.netlink_timeout;
-        let route = match self.route.take() {
+        let mut route = match self.route.take() {
             Some(r) => r,
             None => RouteConnection::open().context("opening the NETLINK_ROUTE socket")?,
         };
@@ -91,13 +92,10 @@ impl NetlinkCollector {
         let wall_time = SystemTime::now();
         // A failed link dump fails the poll; the connection is dropped and
         // reopened next time.
-        let tunnels = tokio::time::timeout(
-            timeout,
-            links::dump_tunnels(&route.handle, self.kernel_version),
-        )
-        .await
-        .context("RTM_GETLINK dump timed out")?
-        .context("RTM_GETLINK dump failed")?;
+        let tunnels = tokio::time::timeout(timeout, route.links.dump_tunnels(self.kernel_version))
+            .await
+            .context("RTM_GETLINK dump timed out")?
+            .context("RTM_GETLINK dump failed")?;
 
         let (sas, policies) = self.xfrm_dumps().await;
 
@@ -224,8 +222,11 @@ impl Lookups for NetlinkCollector {
     }
 }
 
-/// The rtnetlink connection; its task is aborted on drop.
+/// The NETLINK_ROUTE side: the link dump's own socket, and the rtnetlink
+/// connection for the address dump and route lookups (its task is aborted
+/// on drop).
 struct RouteConnection {
+    links: LinkDumper,
     handle: rtnetlink::Handle,
     task: JoinHandle<()>,
     _unsolicited: UnboundedReceiver<(NetlinkMessage<RouteNetlinkMessage>, SocketAddr)>,
@@ -233,8 +234,10 @@ struct RouteConnection {
 
 impl RouteConnection {
     fn open() -> std::io::Result<RouteConnection> {
+        let links = LinkDumper::open()?;
         let (conn, handle, unsolicited) = rtnetlink::new_connection()?;
         Ok(RouteConnection {
+            links,
             handle,
             task: tokio::spawn(conn),
             _unsolicited: unsolicited,

@@ -2,7 +2,8 @@
 //! and, in `ike`, charon's IKE view over VICI.
 //! The only module that talks netlink.
 //!
-//! - `links`: RTM_GETLINK dump → `Tunnel`s (vti, vti6, xfrm).
+//! - `links`: RTM_GETLINK dump on its own socket → `Tunnel`s (vti, vti6, xfrm),
+//!   read in place from the receive buffer.
 //! - `addrs`: RTM_GETADDR dump → this namespace's addresses (SA direction).
 //! - `xfrm_msg`: key-free parsing of XFRM SA/policy dump entries.
 //! - `xfrm`: the NETLINK_XFRM connection and its dumps.

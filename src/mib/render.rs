@@ -4,15 +4,14 @@
 use std::sync::Arc;
 
 use super::columns::{
-    self, alarm_col, event_col, event_global, global, if_col, ike_col, sa_col, served_ids,
-    xfrm_stat, Column, MibEnum,
+    alarm_col, event_col, event_global, global, if_col, ike_col, sa_col, served_ids, xfrm_stat,
+    Column, MibEnum,
 };
-use super::index::{MibIndex, Region, RenderCtx, Scalar, Table};
+use super::index::{MibIndex, Region, Scalar, Table};
 use super::oids;
 use crate::alarm::{AlarmTable, EventTable};
 use crate::model::Snapshot;
 use crate::oid::Oid;
-use crate::value::Value;
 
 pub fn render(
     snapshot: Arc<Snapshot>,
@@ -33,18 +32,6 @@ pub fn render(
     regions.push(Region::Table(ike_table(&snapshot, &objects)));
     regions.push(Region::Table(event_table(events, &objects)));
     MibIndex::new(root.clone(), regions)
-}
-
-/// Reads cell `id` of `row` as `columns` describe it (`None`: no such
-/// column, or no value in this row).
-fn cell<R, S>(
-    columns: &'static [Column<R, S>],
-    id: u32,
-    row: &R,
-    shared: &S,
-    ctx: &RenderCtx,
-) -> Option<Value> {
-    columns::by_id(columns, id).and_then(|c| (c.read)(row, shared, ctx))
 }
 
 /// vtiGlobal scalars described by `columns`, read from `from`.
@@ -81,7 +68,7 @@ fn xfrm_stat_table(snap: &Arc<Snapshot>, objects: &Oid) -> Table {
         rows,
         Box::new(move |row, col, ctx| {
             let stat = snap.xfrm_stat.as_ref()?.get(row)?;
-            cell(xfrm_stat::COLUMNS, col, stat, &(), ctx)
+            xfrm_stat::read(col, stat, &(), ctx)
         }),
     )
 }
@@ -94,7 +81,7 @@ fn if_table(snap: &Arc<Snapshot>, objects: &Oid) -> Table {
         entry,
         served_ids(if_col::COLUMNS),
         rows,
-        Box::new(move |row, col, ctx| cell(if_col::COLUMNS, col, &snap.tunnels[row], &snap, ctx)),
+        Box::new(move |row, col, ctx| if_col::read(col, &snap.tunnels[row], &snap, ctx)),
     )
 }
 
@@ -110,7 +97,7 @@ fn sa_table(snap: &Arc<Snapshot>, objects: &Oid) -> Table {
         entry,
         served_ids(sa_col::COLUMNS),
         rows,
-        Box::new(move |row, col, ctx| cell(sa_col::COLUMNS, col, &snap.sas[row], &(), ctx)),
+        Box::new(move |row, col, ctx| sa_col::read(col, &snap.sas[row], &(), ctx)),
     )
 }
 
@@ -124,7 +111,7 @@ fn alarm_table(alarms: Arc<AlarmTable>, objects: &Oid) -> Table {
         entry,
         served_ids(alarm_col::COLUMNS),
         rows,
-        Box::new(move |row, col, ctx| cell(alarm_col::COLUMNS, col, &alarms.get(row), &(), ctx)),
+        Box::new(move |row, col, ctx| alarm_col::read(col, &alarms.get(row), &(), ctx)),
     )
 }
 
@@ -136,7 +123,7 @@ fn ike_table(snap: &Arc<Snapshot>, objects: &Oid) -> Table {
         entry,
         served_ids(ike_col::COLUMNS),
         rows,
-        Box::new(move |row, col, ctx| cell(ike_col::COLUMNS, col, &snap.ike.rows[row], &(), ctx)),
+        Box::new(move |row, col, ctx| ike_col::read(col, &snap.ike.rows[row], &(), ctx)),
     )
 }
 
@@ -147,8 +134,6 @@ fn event_table(events: Arc<EventTable>, objects: &Oid) -> Table {
         entry,
         served_ids(event_col::COLUMNS),
         rows,
-        Box::new(move |row, col, ctx| {
-            cell(event_col::COLUMNS, col, &*events.records[row], &(), ctx)
-        }),
+        Box::new(move |row, col, ctx| event_col::read(col, &events.records[row], &(), ctx)),
     )
 }
