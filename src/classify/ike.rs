@@ -359,23 +359,9 @@ mod tests {
     use std::time::{Duration, Instant, SystemTime};
 
     use super::*;
-    use crate::classify::testutil::{sa, vti_tunnel, xfrm_tunnel};
+    use crate::classify::testutil::{sa, tunnel_row, vti_tunnel, xfrm_tunnel};
     use crate::collect::ike::{ChildConfig, IkeConnection, IkeFailure, Mark, TermReason};
-    use crate::model::{Availability, Categories, SaSummary, TunnelRow};
-
-    fn tunnel_row(t: Tunnel) -> TunnelRow {
-        TunnelRow {
-            tunnel: t,
-            discontinuity_at: Instant::now(),
-            categories: Categories::default(),
-            last_delta: Categories::default(),
-            last_error_at: None,
-            diagnosis: Diagnosis::none(),
-            sa_summary: SaSummary::default(),
-            ike: None,
-            peer: crate::model::Peer::UNKNOWN,
-        }
-    }
+    use crate::model::{Availability, TunnelRow};
 
     fn snapshot(tunnels: Vec<TunnelRow>, sas: Vec<SaRow>) -> Snapshot {
         Snapshot {

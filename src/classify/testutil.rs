@@ -97,3 +97,18 @@ pub fn out_policy(mark: Option<u32>, if_id: Option<u32>, dst: &str) -> Policy {
         }],
     }
 }
+
+/// A served row for `t` with nothing measured or diagnosed yet.
+pub fn tunnel_row(t: Tunnel) -> TunnelRow {
+    TunnelRow {
+        tunnel: t,
+        discontinuity_at: std::time::Instant::now(),
+        categories: Categories::default(),
+        last_delta: Categories::default(),
+        last_error_at: None,
+        diagnosis: Diagnosis::none(),
+        sa_summary: SaSummary::default(),
+        ike: None,
+        peer: Peer::UNKNOWN,
+    }
+}

@@ -727,22 +727,8 @@ mod tests {
 
     use super::*;
     use crate::agentx::clock::MasterClock;
-    use crate::classify::testutil::{sa, vti_tunnel, xfrm_tunnel};
-    use crate::model::{AlgorithmNames, Availability, Categories, Diagnosis, Peer, SaSummary};
-
-    fn row(t: crate::model::Tunnel) -> TunnelRow {
-        TunnelRow {
-            tunnel: t,
-            discontinuity_at: Instant::now(),
-            categories: Categories::default(),
-            last_delta: Categories::default(),
-            last_error_at: None,
-            diagnosis: Diagnosis::none(),
-            sa_summary: SaSummary::default(),
-            ike: None,
-            peer: Peer::UNKNOWN,
-        }
-    }
+    use crate::classify::testutil::{sa, tunnel_row as row, vti_tunnel, xfrm_tunnel};
+    use crate::model::{AlgorithmNames, Availability, SaSummary};
 
     fn snapshot(tunnels: Vec<TunnelRow>, sas: Vec<SaRow>) -> Snapshot {
         Snapshot {
