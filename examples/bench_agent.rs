@@ -139,6 +139,7 @@ impl Fixture {
             if_id: (!keyed).then_some(ifindex),
             link: 2,
             mtu: if kind == TunnelKind::Vti6 { 1380 } else { 1400 },
+            admin_up: true,
             oper: OperStatus::Up,
             stats: LinkStats {
                 tx_packets,
@@ -271,6 +272,7 @@ impl Fixture {
             sas: Availability::Available(sas),
             policies: Availability::Available(Vec::new()),
             xfrm_stat: Availability::Available(xfrm_stat),
+            ike: None,
         }
     }
 }

@@ -17,6 +17,7 @@ use tokio::task::{JoinError, JoinHandle};
 use crate::agentx::clock::MasterClock;
 use crate::agentx::session::{ObjectSource, Objects, Session, SessionConfig};
 use crate::agentx::transport::{MasterAddr, MasterAddrError};
+use crate::collect::ike::{IkeOptions, IkeSource};
 use crate::config::{Config, DEFAULT_PATH};
 use crate::mib::index::RenderCtx;
 use crate::mib::{Lookup, MibIndex, SharedIndex};
@@ -35,6 +36,8 @@ pub struct Settings {
     pub session: SessionConfig,
     pub root: Oid,
     pub reload: Reload,
+    /// The IKE view (`[ike]`); `None` when disabled.
+    pub ike: Option<IkeOptions>,
 }
 
 impl Settings {
@@ -44,6 +47,7 @@ impl Settings {
             session,
             root: cfg.oid_root.clone(),
             reload: reload_of(cfg),
+            ike: cfg.ike.options(),
         })
     }
 }
@@ -119,7 +123,8 @@ where
         settings.reload.alarms.clone(),
         settings.reload.history_size,
         notify_tx,
-    );
+    )
+    .with_ike(settings.ike.clone().map(IkeSource::new));
     let session = Session::new(settings.session.clone(), index, notify_rx);
     let stats = session.stats();
     let systemd = crate::systemd::supervise(
@@ -238,7 +243,8 @@ where
 {
     let index: SharedIndex = Arc::new(ArcSwap::from_pointee(MibIndex::empty(cfg.oid_root.clone())));
     let interval = Duration::from_secs(u64::from(cfg.poll_interval_secs));
-    let mut poller = Poller::new(source, index, cfg.oid_root.clone(), interval);
+    let mut poller = Poller::new(source, index, cfg.oid_root.clone(), interval)
+        .with_ike(cfg.ike.options().map(IkeSource::new));
     let first = poller.poll_once().await?;
     if wait.is_zero() {
         return Ok(first);

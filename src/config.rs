@@ -17,9 +17,11 @@ use toml::Spanned;
 use crate::agentx::transport::MasterAddr;
 use crate::alarm::history::DEFAULT_CAPACITY as DEFAULT_HISTORY_SIZE;
 use crate::alarm::AlarmConfig;
+use crate::collect::ike::IkeOptions;
 use crate::mib::oids::DEFAULT_ROOT;
 use crate::mib::text::check_root;
 use crate::oid::Oid;
+use crate::vici::Endpoint;
 
 /// Where the agent looks when no `--config` is given.
 pub const DEFAULT_PATH: &str = "/etc/vti-agentx/config.toml";
@@ -54,8 +56,64 @@ pub struct Config {
     pub log_level: String,
     /// `[alarms]`: thresholds and notifications.
     pub alarms: AlarmConfig,
+    /// `[ike]`: the IKE view from charon over VICI.
+    pub ike: IkeConfig,
     /// `[events]`: the event history (vtiEventTable).
     pub events: EventsConfig,
+}
+
+/// `[ike]`: where charon's VICI socket is and how long a poll of it may
+/// take. Without the socket the IKE view is reported unavailable.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IkeConfig {
+    pub enabled: bool,
+    /// `unix:/PATH` or `tcp:HOST:PORT` (charon's `charon.plugins.vici.socket`).
+    pub socket: String,
+    /// Bound on one poll of charon (list-conns + list-sas), milliseconds.
+    pub timeout_ms: u64,
+}
+
+pub const DEFAULT_VICI_SOCKET: &str = "unix:/var/run/charon.vici";
+pub const DEFAULT_IKE_TIMEOUT_MS: u64 = 2000;
+/// Allowed range of `[ike] timeout_ms`.
+pub const IKE_TIMEOUT_RANGE: std::ops::RangeInclusive<u64> = 100..=30_000;
+
+impl Default for IkeConfig {
+    fn default() -> Self {
+        IkeConfig {
+            enabled: true,
+            socket: DEFAULT_VICI_SOCKET.to_string(),
+            timeout_ms: DEFAULT_IKE_TIMEOUT_MS,
+        }
+    }
+}
+
+impl IkeConfig {
+    /// The collect stage's options; `None` when disabled.
+    pub fn options(&self) -> Option<IkeOptions> {
+        let endpoint: Endpoint = self.socket.parse().ok()?;
+        self.enabled.then(|| IkeOptions {
+            endpoint,
+            timeout: std::time::Duration::from_millis(self.timeout_ms),
+            ..IkeOptions::default()
+        })
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        self.socket
+            .parse::<Endpoint>()
+            .map_err(|e| format!("ike.socket: {e}"))?;
+        if !IKE_TIMEOUT_RANGE.contains(&self.timeout_ms) {
+            return Err(format!(
+                "ike.timeout_ms: {} is outside {}..={}",
+                self.timeout_ms,
+                IKE_TIMEOUT_RANGE.start(),
+                IKE_TIMEOUT_RANGE.end()
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// `[events]`.
@@ -87,6 +145,7 @@ impl Default for Config {
             description: DEFAULT_DESCRIPTION.to_string(),
             log_level: DEFAULT_LOG_LEVEL.to_string(),
             alarms: AlarmConfig::default(),
+            ike: IkeConfig::default(),
             events: EventsConfig::default(),
         }
     }
@@ -151,6 +210,7 @@ struct RawConfig {
     description: Option<Spanned<String>>,
     log_level: Option<Spanned<String>>,
     alarms: Option<Spanned<AlarmConfig>>,
+    ike: Option<Spanned<IkeConfig>>,
     events: Option<Spanned<EventsConfig>>,
 }
 
@@ -240,6 +300,12 @@ impl Config {
             let alarms = v.into_inner();
             alarms.validate().map_err(|m| invalid(Some(span), m))?;
             config.alarms = alarms;
+        }
+        if let Some(v) = raw.ike {
+            let span = v.span();
+            let ike = v.into_inner();
+            ike.validate().map_err(|m| invalid(Some(span), m))?;
+            config.ike = ike;
         }
         if let Some(v) = raw.events {
             let span = v.span();
@@ -385,6 +451,7 @@ mod tests {
                 description: "edge router tunnels".into(),
                 log_level: "debug".into(),
                 alarms: AlarmConfig::default(),
+                ike: IkeConfig::default(),
                 events: EventsConfig::default(),
             }
         );
@@ -549,6 +616,23 @@ mod tests {
     }
 
     #[test]
+    fn ike_section_parses_and_is_checked() {
+        let c = parse("[ike]\nsocket = \"tcp:127.0.0.1:4502\"\ntimeout_ms = 500\n").unwrap();
+        assert_eq!(c.ike.timeout_ms, 500);
+        let options = c.ike.options().unwrap();
+        assert_eq!(options.endpoint.to_string(), "tcp:127.0.0.1:4502");
+        assert_eq!(options.timeout, std::time::Duration::from_millis(500));
+        assert!(parse("[ike]\nenabled = false\n")
+            .unwrap()
+            .ike
+            .options()
+            .is_none());
+        assert!(err("[ike]\nsocket = \"tcp:nohost\"\n").contains("ike.socket"));
+        assert!(err("[ike]\ntimeout_ms = 5\n").contains("ike.timeout_ms"));
+        assert!(err("[ike]\nsockte = \"unix:/x\"\n").contains("sockte"));
+    }
+
+    #[test]
     fn packaged_config_is_the_defaults() {
         // As shipped (everything commented out) ...
         assert_eq!(
@@ -588,6 +672,9 @@ mod tests {
             "sa_expiring_margin_secs",
             "[alarms.notifications]",
             "[alarms.categories.dropped]",
+            "[ike]",
+            "socket",
+            "timeout_ms",
             "[events]",
             "history_size",
         ] {

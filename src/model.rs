@@ -13,11 +13,15 @@ use serde::Serialize;
 
 mod algorithms;
 mod category;
+mod ike;
 mod kernel;
 mod lifetime;
 pub use algorithms::{AlgorithmNames, Algorithms};
 pub use category::{Categories, CategoryDefault, ErrorCategory, PerCategory};
+pub use ike::{reason_label, ChildSaState, IkeRow, IkeSaState, IkeView, TunnelIke};
 pub use kernel::{Family, XfrmMode, XfrmStat};
+
+pub use crate::collect::ike::{IkeFailure, IkeSample, TermReason};
 pub use lifetime::{Lifetime, SaLifetime};
 
 /// The three Linux IPsec tunnel interface kinds, which count TX errors
@@ -102,6 +106,9 @@ pub struct Tunnel {
     /// Underlying link ifindex (`IFLA_VTI_LINK` / `IFLA_XFRM_LINK`), 0 = none.
     pub link: u32,
     pub mtu: u32,
+    /// IFF_UP: the administrative state (`ip link set … up/down`). VyOS's
+    /// vti-up-down hook sets the interface down when its CHILD_SA goes.
+    pub admin_up: bool,
     pub oper: OperStatus,
     pub stats: LinkStats,
     /// False where the kernel does not export TX error counters for this
@@ -249,6 +256,9 @@ pub struct Sample {
     pub policies: Availability<Vec<Policy>>,
     /// `/proc/net/xfrm_stat`, in file order, parsed by name.
     pub xfrm_stat: Availability<Vec<(String, u64)>>,
+    /// The IKE daemon's view (charon over VICI), polled alongside;
+    /// `None` when the IKE view is disabled in the configuration.
+    pub ike: Option<IkeSample>,
 }
 
 /// What `ip route get REMOTE from LOCAL mark M` answered.
@@ -319,6 +329,9 @@ pub enum Cause {
     UnderlayDrop = 13,
     OutputError = 14,
     Unknown = 15,
+    /// The interface is administratively or operationally down (VyOS's
+    /// vti-up-down hook downs it when the CHILD_SA goes).
+    TunnelDown = 16,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -355,6 +368,7 @@ impl Cause {
             Cause::UnderlayDrop => "underlayDrop",
             Cause::OutputError => "outputError",
             Cause::Unknown => "unknown",
+            Cause::TunnelDown => "tunnelDown",
         }
     }
 }
@@ -408,6 +422,8 @@ pub struct TunnelRow {
     /// Cause of the most recent error increase (kept until a later one).
     pub diagnosis: Diagnosis,
     pub sa_summary: SaSummary,
+    /// The IKE connection/child this tunnel joins to, if any.
+    pub ike: Option<TunnelIke>,
     /// The peer's outer address (`classify::diagnose::peer_of`).
     pub peer: Peer,
 }
@@ -444,6 +460,8 @@ pub struct Snapshot {
     pub policies: Availability<Vec<Policy>>,
     /// Polls that failed since start (the previous snapshot stays served).
     pub poll_failures: u64,
+    /// The IKE view: one row per configured (or live) connection/child.
+    pub ike: IkeView,
 }
 
 impl SecurityAssociation {

@@ -1,6 +1,6 @@
 //! The poll loop: wires the stages together and swaps the result in.
 //!
-//! collect (`SampleSource`) → classify (`Classifier`, a complete Snapshot)
+//! collect (`SampleSource`, and `IkeSource` for charon) → classify (`Classifier`, a complete Snapshot)
 //! → alarm (`AlarmEngine`: the alarm table and the events; each event is
 //! recorded in the `EventHistory` and, if it is to be sent, handed to the
 //! session as a notification) → mib (`render`: the index SNMP answers
@@ -20,6 +20,7 @@ use tokio::time::{interval, timeout, MissedTickBehavior};
 use crate::alarm::notify::{notification, Notification};
 use crate::alarm::{AlarmConfig, AlarmEngine, AlarmTable, EventHistory, EventTable, Notified};
 use crate::classify::Classifier;
+use crate::collect::ike::IkeSource;
 use crate::mib::render::render;
 use crate::mib::SharedIndex;
 use crate::model::{Lookups, SampleSource, Snapshot};
@@ -37,6 +38,9 @@ pub struct Poller<S> {
     /// Where notifications go (the AgentX session's queue); `None` for a
     /// one-shot `show`.
     notify: Option<mpsc::Sender<Notification>>,
+    /// charon over VICI, polled alongside the kernel (its own timeout);
+    /// `None` when the IKE view is disabled.
+    ike: Option<IkeSource>,
     /// Polls completed so far (the systemd watchdog is fed from it).
     completed: watch::Sender<u64>,
 }
@@ -73,8 +77,15 @@ impl<S: SampleSource + Lookups> Poller<S> {
             alarms: AlarmEngine::new(AlarmConfig::default()),
             events: EventHistory::new(crate::alarm::history::DEFAULT_CAPACITY),
             notify: None,
+            ike: None,
             completed: watch::channel(0).0,
         }
+    }
+
+    /// Polls charon too (the IKE view).
+    pub fn with_ike(mut self, ike: Option<IkeSource>) -> Self {
+        self.ike = ike;
+        self
     }
 
     /// Counts the polls that completed: a consumer learns that the loop is
@@ -106,8 +117,20 @@ impl<S: SampleSource + Lookups> Poller<S> {
         // up on every slow poll would serve stale data for as long as the
         // load lasts.
         let budget = self.interval.max(MIN_POLL_BUDGET);
-        let sample = match timeout(budget, self.source.collect()).await {
-            Ok(Ok(sample)) => sample,
+        // charon is asked at the same time; its poll is bounded by its own
+        // (shorter) timeout and never fails the kernel's.
+        let ike = async {
+            match self.ike.as_mut() {
+                Some(ike) => Some(ike.poll().await),
+                None => None,
+            }
+        };
+        let (kernel, ike) = tokio::join!(timeout(budget, self.source.collect()), ike);
+        let sample = match kernel {
+            Ok(Ok(mut sample)) => {
+                sample.ike = ike;
+                sample
+            }
             Ok(Err(e)) => return Err(self.failed(e)),
             Err(_) => {
                 let e = anyhow::anyhow!("poll took longer than {budget:?}");
@@ -227,6 +250,7 @@ mod tests {
                 sas: Availability::Available(vec![]),
                 policies: Availability::Available(vec![]),
                 xfrm_stat: Availability::Available(vec![]),
+                ike: None,
             })
         }
     }

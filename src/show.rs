@@ -5,7 +5,11 @@ use std::net::IpAddr;
 use std::time::UNIX_EPOCH;
 
 use crate::alarm::AlarmTable;
-use crate::model::{Availability, Cause, SaDirection, SaRow, Snapshot, TunnelKind, TunnelRow};
+use crate::classify::ike::ike_text;
+use crate::model::{
+    reason_label, Availability, Cause, IkeRow, IkeView, SaDirection, SaRow, Snapshot, TunnelKind,
+    TunnelRow,
+};
 
 /// JSON: the snapshot's serde form and the alarm table (key material never
 /// reaches the model).
@@ -80,7 +84,82 @@ pub fn human(snapshot: &Snapshot) -> String {
             let _ = writeln!(out, "\n/proc/net/xfrm_stat: unavailable ({why})");
         }
     }
+    ike_view(&mut out, &snapshot.ike, now_unix);
     out
+}
+
+fn ike_view(out: &mut String, ike: &IkeView, now_unix: u64) {
+    if !ike.enabled {
+        let _ = writeln!(out, "\nIKE view disabled ([ike] enabled = false)");
+        return;
+    }
+    if !ike.available {
+        let _ = writeln!(
+            out,
+            "\nIKE view unavailable: {}",
+            ike.unavailable.as_deref().unwrap_or("unknown")
+        );
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\nIKE (charon over VICI): {} connection/child row(s)",
+        ike.rows.len()
+    );
+    for row in &ike.rows {
+        ike_row(out, row, now_unix);
+    }
+}
+
+fn ike_row(out: &mut String, r: &IkeRow, now_unix: u64) {
+    let tunnel = if r.tunnel_ifindex == 0 {
+        "no tunnel".to_string()
+    } else {
+        format!("tunnel ifindex {}", r.tunnel_ifindex)
+    };
+    let _ = writeln!(
+        out,
+        "  [{}] {}/{} IKEv{} {} -> {} ({}): IKE_SA {:?}, CHILD_SA {:?}; {tunnel}",
+        r.index,
+        r.conn,
+        r.child,
+        r.version,
+        r.local_host,
+        r.remote_host,
+        r.remote_id,
+        r.ike_state,
+        r.child_state,
+    );
+    if r.spi_out != 0 || r.reqid != 0 {
+        let left = |at: Option<u64>| {
+            at.map_or("-".into(), |at| format!("{}s", at.saturating_sub(now_unix)))
+        };
+        let _ = writeln!(
+            out,
+            "      reqid {} spi in 0x{:08x} out 0x{:08x} if_id {}/{} mark 0x{:x}/0x{:x}; [{}] [{}]; \
+             rekey in {}, expiry in {}",
+            r.reqid,
+            r.spi_in,
+            r.spi_out,
+            r.if_id_in,
+            r.if_id_out,
+            r.mark_in,
+            r.mark_out,
+            r.ike_algorithms,
+            r.child_algorithms,
+            left(r.child_rekey_unix),
+            left(r.child_expire_unix),
+        );
+    }
+    if let Some(f) = &r.last_failure {
+        let _ = writeln!(
+            out,
+            "      last failure {} {}s ago: {}",
+            reason_label(f.reason),
+            now_unix.saturating_sub(f.unix_secs),
+            f.message
+        );
+    }
 }
 
 fn addr(a: Option<IpAddr>) -> String {
@@ -102,7 +181,8 @@ fn tunnel(out: &mut String, row: &TunnelRow, xfrm_available: bool, now_unix: u64
             t.okey.unwrap_or(0)
         );
     }
-    let _ = writeln!(out, "{ident} mtu {} {:?}", t.mtu, t.oper);
+    let admin = if t.admin_up { "up" } else { "DOWN" };
+    let _ = writeln!(out, "{ident} mtu {} admin {admin} oper {:?}", t.mtu, t.oper);
     let s = &t.stats;
     let _ = write!(out, "  tx {} packets, {} bytes; ", s.tx_packets, s.tx_bytes);
     if t.error_counters_valid {
@@ -125,20 +205,30 @@ fn tunnel(out: &mut String, row: &TunnelRow, xfrm_available: bool, now_unix: u64
             );
         }
         let _ = writeln!(out, "{line}");
-        if row.diagnosis.cause != Cause::None {
-            let _ = writeln!(
-                out,
-                "  diagnosis: {} — {}",
-                row.diagnosis.cause.name(),
-                row.diagnosis.text
-            );
-        }
     } else {
         let _ = writeln!(
             out,
             "error counters not exported by this kernel for {} interfaces, tx_dropped {}",
             t.kind.as_str(),
             s.tx_dropped
+        );
+    }
+    if row.diagnosis.cause != Cause::None {
+        let _ = writeln!(
+            out,
+            "  diagnosis: {} — {}",
+            row.diagnosis.cause.name(),
+            row.diagnosis.text
+        );
+    }
+    if let Some(ike) = &row.ike {
+        let _ = writeln!(
+            out,
+            "  IKE: {}/{} (row {}): {}",
+            ike.conn,
+            ike.child,
+            ike.index,
+            ike_text(ike)
         );
     }
     if xfrm_available {

@@ -208,6 +208,12 @@ fn tables() -> Vec<(&'static str, &'static str, u32, Vec<Described>)> {
             described(columns::alarm_col::COLUMNS),
         ),
         (
+            "vtiIkeTable",
+            "vtiIkeEntry",
+            IKE_TABLE,
+            described(columns::ike_col::COLUMNS),
+        ),
+        (
             "vtiEventTable",
             "vtiEventEntry",
             EVENT_TABLE,
@@ -236,6 +242,10 @@ fn expected() -> BTreeMap<&'static str, Vec<u32>> {
         add("vtiSaDown", &n(SA_DOWN));
         add("vtiSaUp", &n(SA_UP));
         add("vtiSaExpiring", &n(SA_EXPIRING));
+        add("vtiIkeDown", &n(IKE_DOWN));
+        add("vtiIkeUp", &n(IKE_UP));
+        add("vtiTunnelDown", &n(TUNNEL_DOWN));
+        add("vtiTunnelUp", &n(TUNNEL_UP));
     }
 
     // Every object under vtiObjects, from its description.
@@ -266,6 +276,8 @@ fn expected() -> BTreeMap<&'static str, Vec<u32>> {
         add("vtiSaGroup", &g(SA_GROUP));
         add("vtiAlarmGroup", &g(ALARM_GROUP));
         add("vtiNotificationGroup", &g(NOTIFICATION_GROUP));
+        add("vtiIkeGroup", &g(IKE_GROUP));
+        add("vtiIkeNotificationGroup", &g(IKE_NOTIFICATION_GROUP));
         add("vtiEventGroup", &g(EVENT_GROUP));
     }
     m

@@ -54,6 +54,10 @@ pub struct NotificationEnables {
     pub sa_down: bool,
     pub sa_up: bool,
     pub sa_expiring: bool,
+    pub ike_down: bool,
+    pub ike_up: bool,
+    pub tunnel_down: bool,
+    pub tunnel_up: bool,
 }
 
 impl NotificationEnables {
@@ -65,6 +69,10 @@ impl NotificationEnables {
             EventKind::SaDown => self.sa_down,
             EventKind::SaUp => self.sa_up,
             EventKind::SaExpiring => self.sa_expiring,
+            EventKind::IkeDown => self.ike_down,
+            EventKind::IkeUp => self.ike_up,
+            EventKind::TunnelDown => self.tunnel_down,
+            EventKind::TunnelUp => self.tunnel_up,
         }
     }
 }
@@ -77,6 +85,10 @@ impl Default for NotificationEnables {
             sa_down: true,
             sa_up: true,
             sa_expiring: true,
+            ike_down: true,
+            ike_up: true,
+            tunnel_down: true,
+            tunnel_up: true,
         }
     }
 }

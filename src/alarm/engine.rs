@@ -16,9 +16,11 @@ use super::config::{AlarmConfig, Threshold};
 use super::event::{Detail, Event, EventKind, Notified};
 use super::stamp::Stamp;
 use super::table::{AlarmRow, AlarmState, AlarmTable, AlarmTableBuilder};
+use super::updown::{Rules, UpDown};
 use super::window::SampleWindow;
 use crate::classify::diagnose::selector_text;
-use crate::model::{Cause, ErrorCategory, Snapshot, TunnelKind, TunnelRow};
+use crate::classify::ike::{ike_text, is_down};
+use crate::model::{Cause, ErrorCategory, IkeFailure, Peer, Snapshot, TunnelKind, TunnelRow};
 
 struct CategoryAlarm {
     /// The interface's counter base; a new one restarts the alarm.
@@ -65,6 +67,11 @@ pub struct AlarmEngine {
     /// sample.
     last_evaluated_at: Option<Stamp>,
     sas: HashMap<u32, SaAlarm>,
+    /// Per tunnel ifindex: admin/oper up or down.
+    links: HashMap<u32, UpDown>,
+    /// Per vtiIkeTable row: CHILD_SA up or down, and the failure last
+    /// reported.
+    ike: HashMap<u32, (UpDown, Option<IkeFailure>)>,
 }
 
 impl AlarmEngine {
@@ -75,6 +82,8 @@ impl AlarmEngine {
             quiet: Vec::new(),
             last_evaluated_at: None,
             sas: HashMap::new(),
+            links: HashMap::new(),
+            ike: HashMap::new(),
         }
     }
 
@@ -105,6 +114,7 @@ impl AlarmEngine {
         self.categories = Vec::with_capacity(previous.len());
         self.quiet = Vec::with_capacity(snap.tunnels.len());
         self.sas.retain(|ifindex, _| present.contains(ifindex));
+        self.links.retain(|ifindex, _| present.contains(ifindex));
         // Polls are never exactly an interval apart; half a poll of slack
         // when picking a window's baseline keeps the window at a whole
         // number of polls.
@@ -136,7 +146,9 @@ impl AlarmEngine {
             if snap.xfrm_available {
                 self.evaluate_sa(row, snap, now, &mut events);
             }
+            self.evaluate_link(row, now, &mut events);
         }
+        self.evaluate_ike(snap, now, &mut events);
         // Already sorted when the snapshot's tunnels are (they are).
         self.categories.sort_unstable_by_key(|(key, _)| *key);
         self.categories.shrink_to_fit();
@@ -425,6 +437,120 @@ impl AlarmEngine {
     }
 }
 
+impl AlarmEngine {
+    fn rules(&self, down: EventKind, up: EventKind) -> Rules {
+        Rules {
+            hold_down: self.hold_down(),
+            startup: self.config.startup,
+            notify_down: self.sends(down),
+            notify_up: self.sends(up),
+        }
+    }
+
+    /// vtiTunnelDown/Up: the interface went admin- or oper-down, or back.
+    fn evaluate_link(&mut self, row: &TunnelRow, now: Instant, out: &mut Vec<Event>) {
+        let rules = self.rules(EventKind::TunnelDown, EventKind::TunnelUp);
+        let t = &row.tunnel;
+        let state = self.links.entry(t.ifindex).or_default();
+        if let Some((up, notified)) = state.step(!is_down(t), now, rules) {
+            let (kind, text) = if up {
+                (EventKind::TunnelUp, format!("{} is up", t.name))
+            } else {
+                (EventKind::TunnelDown, row.diagnosis.text.clone())
+            };
+            let detail = Detail::Link {
+                admin_up: t.admin_up,
+                oper: t.oper,
+            };
+            out.push(Event {
+                notified,
+                ..Event::about(row, kind, text, detail)
+            });
+        }
+    }
+
+    /// vtiIkeDown/Up per vtiIkeTable row, only while charon answers: an
+    /// unavailable IKE view says nothing about the connections
+    /// (vtiIkeAvailable does). A row that stays down is reported again when
+    /// a failure other than the one reported is recorded (another attempt
+    /// failed, or charon's explanation came after the down event).
+    fn evaluate_ike(&mut self, snap: &Snapshot, now: Instant, out: &mut Vec<Event>) {
+        if !snap.ike.available {
+            if !snap.ike.enabled {
+                self.ike.clear();
+            }
+            return;
+        }
+        let rules = self.rules(EventKind::IkeDown, EventKind::IkeUp);
+        let present: std::collections::HashSet<u32> =
+            snap.ike.rows.iter().map(|r| r.index).collect();
+        self.ike.retain(|index, _| present.contains(index));
+        for row in &snap.ike.rows {
+            let (state, reported) = self.ike.entry(row.index).or_default();
+            let change = state.step(row.is_up(), now, rules).or_else(|| {
+                let news =
+                    !row.is_up() && row.last_failure.is_some() && row.last_failure != *reported;
+                match state.again(now, rules).filter(|_| news) {
+                    // Not yet: tried again at the next poll.
+                    Some(Notified::HeldDown) | None => None,
+                    Some(notified) => Some((false, notified)),
+                }
+            });
+            let Some((up, notified)) = change else {
+                continue;
+            };
+            if !up && notified != Notified::HeldDown {
+                reported.clone_from(&row.last_failure);
+            }
+            let tunnel = snap
+                .tunnels
+                .iter()
+                .find(|t| t.tunnel.ifindex == row.tunnel_ifindex);
+            let failure = row.last_failure.as_ref().filter(|_| !up);
+            let what = if row.child.is_empty() {
+                format!("IKE_SA {}", row.conn)
+            } else {
+                format!("CHILD_SA {} of {}", row.child, row.conn)
+            };
+            let text = match failure {
+                Some(f) => format!(
+                    "{what} down: {}: {}",
+                    crate::model::reason_label(f.reason),
+                    f.message
+                ),
+                None if up => format!("{what} up"),
+                None => format!("{what} down"),
+            };
+            let (kind, detail) = (
+                if up {
+                    EventKind::IkeUp
+                } else {
+                    EventKind::IkeDown
+                },
+                Detail::Ike {
+                    index: row.index,
+                    conn: row.conn.clone(),
+                    child: row.child.clone(),
+                    ike_state: row.ike_state,
+                    child_state: row.child_state,
+                    reason: failure.map(|f| f.reason),
+                    message: failure.map_or_else(String::new, |f| f.message.clone()),
+                },
+            );
+            out.push(Event {
+                kind,
+                ifindex: row.tunnel_ifindex,
+                name: tunnel.map_or_else(String::new, |t| t.tunnel.name.clone()),
+                cause: tunnel.map_or(Cause::None, |t| t.diagnosis.cause),
+                peer: tunnel.map_or(Peer::UNKNOWN, |t| t.peer),
+                text,
+                detail,
+                notified,
+            });
+        }
+    }
+}
+
 /// (tunnel ifindex, category).
 type CategoryKey = (u32, ErrorCategory);
 
@@ -465,10 +591,17 @@ fn sa_down_text(row: &TunnelRow) -> String {
     if row.diagnosis.cause == Cause::NoOutboundSa {
         return row.diagnosis.text.clone();
     }
-    format!(
-        "no outbound SA for {} (IKE down? check the IKE daemon and 'ip xfrm state')",
-        selector_text(&row.tunnel)
-    )
+    match &row.ike {
+        Some(ike) => format!(
+            "no outbound SA for {}; IKE: {}",
+            selector_text(&row.tunnel),
+            ike_text(ike)
+        ),
+        None => format!(
+            "no outbound SA for {} (IKE down? check the IKE daemon and 'ip xfrm state')",
+            selector_text(&row.tunnel)
+        ),
+    }
 }
 
 /// A tunnel's quiet alarms: armed for a rising crossing, both samples at

@@ -1,19 +1,21 @@
 //! What the alarm stage reports: one `Event` per notification-worthy thing
-//! that happened to a tunnel, whether or not its notification goes out.
+//! that happened to a tunnel (or to an IKE connection, with the tunnel it
+//! drives, if any), whether or not its notification goes out.
 //!
 //! Every event has the same shape — kind, tunnel, cause, peer, text, how it
 //! was notified — plus the few numbers only its notification carries
 //! (`Detail`). The event history (`history`) records that common part for
 //! any kind, so a new kind of notification is recorded by its `EventKind`
-//! value alone (numbered as vtiEventKind in the MIB, where ikeDown(6) to
-//! tunnelUp(9) are reserved). Sending it takes its switch in
+//! value alone (numbered as vtiEventKind in the MIB). Sending it takes its switch in
 //! `NotificationEnables::allows` and, in `notify`, the objects of its
 //! NOTIFICATION-TYPE (a `Detail` of its own if it carries numbers); the
 //! common tail (cause, peer, event index) is added there for every kind.
 
 use serde::Serialize;
 
-use crate::model::{Cause, ErrorCategory, Peer, TunnelRow};
+use crate::model::{
+    Cause, ChildSaState, ErrorCategory, IkeSaState, OperStatus, Peer, TermReason, TunnelRow,
+};
 
 /// vtiEventKind (IPSEC-VTI-MIB); the numbers are the MIB's.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -24,6 +26,10 @@ pub enum EventKind {
     SaDown = 3,
     SaUp = 4,
     SaExpiring = 5,
+    IkeDown = 6,
+    IkeUp = 7,
+    TunnelDown = 8,
+    TunnelUp = 9,
 }
 
 /// vtiEventNotification: what became of the event's notification.
@@ -44,7 +50,7 @@ pub enum Notified {
 }
 
 /// The numbers of one kind of notification beyond what every event has.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Detail {
     /// vtiTxErrorRising/Falling: the alarm's category, its delta, the
     /// threshold crossed and the interval.
@@ -58,6 +64,19 @@ pub enum Detail {
     OutboundSas(u32),
     /// vtiSaExpiring: seconds to the hard expiry.
     SecondsToHardExpiry(i64),
+    /// vtiTunnelDown/Up: the interface's states now.
+    Link { admin_up: bool, oper: OperStatus },
+    /// vtiIkeDown/Up: the vtiIkeTable row, its names and states, and (down)
+    /// the failure reason and charon's line.
+    Ike {
+        index: u32,
+        conn: String,
+        child: String,
+        ike_state: IkeSaState,
+        child_state: ChildSaState,
+        reason: Option<TermReason>,
+        message: String,
+    },
 }
 
 /// Something notification-worthy that happened to a tunnel.

@@ -10,6 +10,7 @@ pub mod history;
 pub mod notify;
 mod stamp;
 mod table;
+mod updown;
 mod window;
 
 pub use config::AlarmConfig;

@@ -6,7 +6,7 @@
 use super::event::{Detail, Event, EventKind};
 pub use crate::agentx::session::Notification;
 use crate::mib::columns::{event_global, inet_addr, inet_type, MibEnum};
-use crate::mib::oids::{self, alarm_col, if_col, notification};
+use crate::mib::oids::{self, alarm_col, if_col, ike_col, notification};
 use crate::oid::Oid;
 use crate::value::Value;
 
@@ -27,7 +27,7 @@ pub fn notification(root: &Oid, event: &Event, index: u32) -> Notification {
         )
     };
     // The detail says which notification; the kind, which of a pair.
-    let (n, mut varbinds) = match event.detail {
+    let (n, mut varbinds) = match event.detail.clone() {
         Detail::Threshold {
             category,
             delta,
@@ -80,6 +80,65 @@ pub fn notification(root: &Oid, event: &Event, index: u32) -> Notification {
                 text(),
             ],
         ),
+        Detail::Link { admin_up, oper } => {
+            let mut objects = vec![
+                name,
+                (
+                    if_obj(if_col::ADMIN_STATUS),
+                    Value::Integer(if admin_up { 1 } else { 2 }),
+                ),
+                (
+                    if_obj(if_col::OPER_STATUS),
+                    Value::Integer(oper.mib_number()),
+                ),
+            ];
+            if event.kind == EventKind::TunnelUp {
+                (notification::TUNNEL_UP, objects)
+            } else {
+                objects.push(text());
+                (notification::TUNNEL_DOWN, objects)
+            }
+        }
+        Detail::Ike {
+            index,
+            conn,
+            child,
+            ike_state,
+            child_state,
+            reason,
+            message,
+        } => {
+            let ike_obj = |col: u32| root.child(&[oids::OBJECTS, oids::IKE_TABLE, 1, col, index]);
+            let mut objects = vec![
+                (ike_obj(ike_col::CONN_NAME), Value::display_string(&conn)),
+                (ike_obj(ike_col::CHILD_NAME), Value::display_string(&child)),
+                (
+                    ike_obj(ike_col::STATE),
+                    Value::Integer(ike_state.mib_number()),
+                ),
+                (
+                    ike_obj(ike_col::CHILD_STATE),
+                    Value::Integer(child_state.mib_number()),
+                ),
+                (
+                    ike_obj(ike_col::IF_INDEX),
+                    Value::Integer(i32::try_from(ifindex).unwrap_or(0)),
+                ),
+            ];
+            if event.kind == EventKind::IkeUp {
+                (notification::IKE_UP, objects)
+            } else {
+                objects.push((
+                    ike_obj(ike_col::LAST_FAIL_REASON),
+                    Value::Integer(reason.map_or(1, |r| r.mib_number())),
+                ));
+                objects.push((
+                    ike_obj(ike_col::LAST_FAIL_TEXT),
+                    Value::display_string(&message),
+                ));
+                (notification::IKE_DOWN, objects)
+            }
+        }
         Detail::SecondsToHardExpiry(seconds) => (
             notification::SA_EXPIRING,
             vec![

@@ -185,6 +185,8 @@ impl SnapshotBuilder {
                     sa_summary,
                     peer,
                     tunnel,
+                    // Joined after the build (`classify::ike`).
+                    ike: None,
                 }
             })
             .collect();
@@ -202,6 +204,7 @@ impl SnapshotBuilder {
             sas: sa_rows,
             policies: sample.policies,
             poll_failures: self.poll_failures,
+            ike: Default::default(),
         }
     }
 
@@ -492,6 +495,7 @@ mod tests {
             sas: Availability::Available(sas),
             policies: Availability::Available(vec![]),
             xfrm_stat: Availability::Available(vec![]),
+            ike: None,
         }
     }
 

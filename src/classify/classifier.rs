@@ -14,6 +14,7 @@ use tokio::time::timeout;
 
 use super::builder::SnapshotBuilder;
 use super::diagnose::{diagnose, peer_of, Evidence};
+use super::ike::IkeJoiner;
 use crate::model::{Lookups, Sample, Snapshot};
 
 /// At most one set of diagnosis look-ups per tunnel this often (and at
@@ -30,6 +31,7 @@ const LOOKUP_TIMEOUT: Duration = Duration::from_secs(2);
 #[derive(Default)]
 pub struct Classifier {
     builder: SnapshotBuilder,
+    ike: IkeJoiner,
 }
 
 impl Classifier {
@@ -46,14 +48,16 @@ impl Classifier {
     /// its counters from this one.
     pub async fn classify<L: Lookups>(
         &mut self,
-        sample: Sample,
+        mut sample: Sample,
         lookups: &mut L,
         poll_interval: Duration,
     ) -> Arc<Snapshot> {
         let interval_secs = u32::try_from(poll_interval.as_secs()).unwrap_or(u32::MAX);
+        let ike = sample.ike.take();
         let mut snapshot = self.builder.build(sample, interval_secs);
         self.diagnose_new_errors(&mut snapshot, lookups, poll_interval)
             .await;
+        self.ike.attach(&mut snapshot, ike.as_ref());
         let snapshot = Arc::new(snapshot);
         self.builder.remember_served(Arc::clone(&snapshot));
         snapshot
@@ -165,6 +169,7 @@ mod tests {
             sas: Availability::Available(vec![out]),
             policies: Availability::Available(vec![out_policy(Some(5), None, "198.51.100.7")]),
             xfrm_stat: Availability::Available(vec![]),
+            ike: None,
         }
     }
 

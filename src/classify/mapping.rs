@@ -327,6 +327,7 @@ mod tests {
             if_id: None,
             link: 0,
             mtu: 1480,
+            admin_up: true,
             oper: OperStatus::Up,
             stats: LinkStats::default(),
             error_counters_valid: true,

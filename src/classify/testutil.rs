@@ -16,6 +16,7 @@ pub fn xfrm_tunnel(ifindex: u32, name: &str, if_id: u32) -> Tunnel {
         if_id: Some(if_id),
         link: 0,
         mtu: 1400,
+        admin_up: true,
         oper: OperStatus::Up,
         stats: LinkStats::default(),
         error_counters_valid: true,
@@ -94,5 +95,20 @@ pub fn out_policy(mark: Option<u32>, if_id: Option<u32>, dst: &str) -> Policy {
             reqid: 1,
             spi: 0,
         }],
+    }
+}
+
+/// A served row for `t` with nothing measured or diagnosed yet.
+pub fn tunnel_row(t: Tunnel) -> TunnelRow {
+    TunnelRow {
+        tunnel: t,
+        discontinuity_at: std::time::Instant::now(),
+        categories: Categories::default(),
+        last_delta: Categories::default(),
+        last_error_at: None,
+        diagnosis: Diagnosis::none(),
+        sa_summary: SaSummary::default(),
+        ike: None,
+        peer: Peer::UNKNOWN,
     }
 }

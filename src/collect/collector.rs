@@ -130,6 +130,8 @@ impl NetlinkCollector {
             sas,
             policies,
             xfrm_stat: xfrm_stat::read(&self.options.xfrm_stat_path),
+            // Polled by the poller alongside (`collect::ike`).
+            ike: None,
         })
     }
 

@@ -33,6 +33,8 @@ const RTM_NEWLINK: u16 = 16;
 const RTM_GETLINK: u16 = 18;
 /// `struct ifinfomsg`: family, pad, type, index, flags, change.
 const IFINFOMSG_LEN: usize = 16;
+/// `ifinfomsg.ifi_flags` bit: administratively up.
+const IFF_UP: u32 = 0x1;
 const NLMSG_HDR_LEN: usize = 16;
 
 const IFLA_IFNAME: u16 = 3;
@@ -251,6 +253,7 @@ pub fn tunnel_from_link(payload: &[u8], kernel: Option<KernelVersion>) -> Option
         if_id: None,
         link: 0,
         mtu: attrs.mtu.and_then(|v| parse_u32(v).ok()).unwrap_or(0),
+        admin_up: u32::from_ne_bytes(header[8..12].try_into().unwrap()) & IFF_UP != 0,
         oper: attrs
             .oper
             .and_then(|v| v.first())
@@ -400,6 +403,7 @@ mod tests {
     ) -> Vec<u8> {
         let mut buf = vec![0u8; 16];
         buf[4..8].copy_from_slice(&(index as i32).to_ne_bytes());
+        buf[8..12].copy_from_slice(&IFF_UP.to_ne_bytes());
         let mut n = name.as_bytes().to_vec();
         n.push(0);
         nla(&mut buf, IFLA_IFNAME, &n);
@@ -447,6 +451,7 @@ mod tests {
         let msg = link_msg(9, "vti0", "vti", &data, Some(&s), 6);
         let t = tunnel_from_link(&msg, V6_1).unwrap();
         assert_eq!(t.ifindex, 9);
+        assert!(t.admin_up, "IFF_UP in ifi_flags");
         assert_eq!(t.name, "vti0");
         assert_eq!(t.kind, TunnelKind::Vti);
         assert_eq!(t.ikey, Some(0x0102_0304));

@@ -17,13 +17,13 @@
 //!   so (no holes in a row).
 
 use std::net::IpAddr;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::index::RenderCtx;
 use crate::alarm::{AlarmRow, AlarmState, EventKind, EventRecord, EventTable, Notified};
 use crate::model::{
-    Cause, ErrorCategory, OperStatus, PeerSource, SaDirection, SaRow, Snapshot, TunnelKind,
-    TunnelRow, XfrmMode,
+    Cause, ChildSaState, ErrorCategory, IkeFailure, IkeRow, IkeSaState, OperStatus, PeerSource,
+    SaDirection, SaRow, Snapshot, TermReason, TunnelKind, TunnelRow, XfrmMode,
 };
 use crate::value::Value;
 
@@ -53,6 +53,9 @@ pub enum Syntax {
     /// IPSEC-VTI-MIB's Integer32 seconds, -1 = never.
     VtiSeconds,
     VtiErrorCategory,
+    VtiIkeSaState,
+    VtiChildSaState,
+    VtiIkeFailReason,
     VtiCause,
     DateAndTime,
 }
@@ -78,6 +81,9 @@ impl Syntax {
             Syntax::VtiHex32 => "VtiHex32",
             Syntax::VtiSeconds => "VtiSeconds",
             Syntax::VtiErrorCategory => "VtiErrorCategory",
+            Syntax::VtiIkeSaState => "VtiIkeSaState",
+            Syntax::VtiChildSaState => "VtiChildSaState",
+            Syntax::VtiIkeFailReason => "VtiIkeFailReason",
             Syntax::VtiCause => "VtiCause",
             Syntax::DateAndTime => "DateAndTime",
         }
@@ -99,7 +105,10 @@ impl Syntax {
             | Syntax::Integer32
             | Syntax::VtiSeconds
             | Syntax::VtiErrorCategory
-            | Syntax::VtiCause => Value::Integer(0),
+            | Syntax::VtiIkeSaState
+            | Syntax::VtiChildSaState
+            | Syntax::VtiIkeFailReason => Value::Integer(0),
+            Syntax::VtiCause => Value::Integer(0),
             Syntax::Unsigned32 | Syntax::Gauge32 | Syntax::VtiHex32 => Value::Gauge32(0),
             Syntax::Counter32 => Value::Counter32(0),
             Syntax::Counter64 | Syntax::CounterBasedGauge64 => Value::Counter64(0),
@@ -227,6 +236,12 @@ columns! {
         |s, _, _| Some(Value::Counter64(s.poll_failures));
     8 KERNEL_RELEASE "vtiKernelRelease" DisplayString ReadOnly
         |s, _, _| Some(Value::text(&s.kernel_release));
+    9 IKE_AVAILABLE "vtiIkeAvailable" TruthValue ReadOnly
+        |s, _, _| Some(Value::truth(s.ike.available));
+    10 IKE_UNAVAILABLE_REASON "vtiIkeUnavailableReason" DisplayString ReadOnly
+        |s, _, _| Some(Value::display_string(&ike_unavailable(s)));
+    11 IKE_COUNT "vtiIkeCount" Gauge32 ReadOnly
+        |s, _, _| Some(Value::Gauge32(count(s.ike.rows.len())));
 }
 
 columns! {
@@ -291,6 +306,93 @@ columns! {
     42 PEER_ADDR_TYPE "vtiIfPeerAddrType" InetAddressType ReadOnly |r, _, _| Some(inet_type(r.peer.addr));
     43 PEER_ADDR "vtiIfPeerAddr" InetAddress ReadOnly |r, _, _| Some(inet_addr(r.peer.addr));
     44 PEER_ADDR_SOURCE "vtiIfPeerAddrSource" Enumeration ReadOnly |r, _, _| Some(enumerated(r.peer.source));
+    45 ADMIN_STATUS "vtiIfAdminStatus" Enumeration ReadOnly
+        |r, _, _| Some(Value::Integer(if r.tunnel.admin_up { 1 } else { 2 }));
+    // The IKE columns: 0 / empty / none when no IKE row joins the tunnel.
+    46 IKE_INDEX "vtiIfIkeIndex" Unsigned32 ReadOnly |r, _, _| Some(Value::Gauge32(r.ike.as_ref().map_or(0, |i| i.index)));
+    47 IKE_CONN_NAME "vtiIfIkeConnName" DisplayString ReadOnly
+        |r, _, _| Some(Value::display_string(r.ike.as_ref().map_or("", |i| &i.conn)));
+    48 IKE_CHILD_NAME "vtiIfIkeChildName" DisplayString ReadOnly
+        |r, _, _| Some(Value::display_string(r.ike.as_ref().map_or("", |i| &i.child)));
+    49 IKE_STATE "vtiIfIkeState" VtiIkeSaState ReadOnly
+        |r, _, _| Some(enumerated(r.ike.as_ref().map_or(IkeSaState::None, |i| i.ike_state)));
+    50 IKE_CHILD_STATE "vtiIfIkeChildState" VtiChildSaState ReadOnly
+        |r, _, _| Some(enumerated(r.ike.as_ref().map_or(ChildSaState::None, |i| i.child_state)));
+    51 IKE_LAST_FAIL_REASON "vtiIfIkeLastFailReason" VtiIkeFailReason ReadOnly
+        |r, _, _| Some(fail_reason(r.ike.as_ref().and_then(|i| i.last_failure.as_ref())));
+    52 IKE_LAST_FAIL_TEXT "vtiIfIkeLastFailText" DisplayString ReadOnly
+        |r, _, _| Some(fail_text(r.ike.as_ref().and_then(|i| i.last_failure.as_ref())));
+    53 IKE_LAST_FAIL_TIME "vtiIfIkeLastFailTime" TimeStamp ReadOnly
+        |r, _, ctx| Some(fail_time(r.ike.as_ref().and_then(|i| i.last_failure.as_ref()), ctx));
+}
+
+columns! {
+    /// vtiIkeEntry, INDEX { vtiIkeIndex }: one row per IKE connection /
+    /// CHILD_SA config (or live CHILD_SA whose config is gone).
+    ike_col: IkeRow, ();
+    1 INDEX "vtiIkeIndex" Unsigned32 Index not_served;
+    2 CONN_NAME "vtiIkeConnName" DisplayString ReadOnly |r, _, _| Some(Value::display_string(&r.conn));
+    3 CHILD_NAME "vtiIkeChildName" DisplayString ReadOnly |r, _, _| Some(Value::display_string(&r.child));
+    4 STATE "vtiIkeState" VtiIkeSaState ReadOnly |r, _, _| Some(enumerated(r.ike_state));
+    5 CHILD_STATE "vtiIkeChildState" VtiChildSaState ReadOnly |r, _, _| Some(enumerated(r.child_state));
+    6 VERSION "vtiIkeVersion" Unsigned32 ReadOnly |r, _, _| Some(Value::Gauge32(u32::from(r.version)));
+    7 LOCAL_HOST "vtiIkeLocalHost" DisplayString ReadOnly |r, _, _| Some(Value::display_string(&r.local_host));
+    8 REMOTE_HOST "vtiIkeRemoteHost" DisplayString ReadOnly |r, _, _| Some(Value::display_string(&r.remote_host));
+    9 REMOTE_ID "vtiIkeRemoteId" DisplayString ReadOnly |r, _, _| Some(Value::display_string(&r.remote_id));
+    10 SECONDS_ESTABLISHED "vtiIkeSecondsEstablished" VtiSeconds ReadOnly
+        |r, _, ctx| Some(Value::Integer(r.established_unix.map_or(-1, |at| int32(unix_now(ctx).saturating_sub(at)))));
+    11 SECONDS_TO_REKEY "vtiIkeSecondsToRekey" VtiSeconds ReadOnly
+        |r, _, ctx| Some(Value::Integer(seconds_until(r.ike_rekey_unix, ctx)));
+    12 SECONDS_TO_REAUTH "vtiIkeSecondsToReauth" VtiSeconds ReadOnly
+        |r, _, ctx| Some(Value::Integer(seconds_until(r.ike_reauth_unix, ctx)));
+    13 CHILD_SECONDS_TO_REKEY "vtiIkeChildSecondsToRekey" VtiSeconds ReadOnly
+        |r, _, ctx| Some(Value::Integer(seconds_until(r.child_rekey_unix, ctx)));
+    14 CHILD_SECONDS_TO_EXPIRY "vtiIkeChildSecondsToExpiry" VtiSeconds ReadOnly
+        |r, _, ctx| Some(Value::Integer(seconds_until(r.child_expire_unix, ctx)));
+    15 ALGORITHMS "vtiIkeAlgorithms" DisplayString ReadOnly |r, _, _| Some(Value::display_string(&r.ike_algorithms));
+    16 CHILD_ALGORITHMS "vtiIkeChildAlgorithms" DisplayString ReadOnly |r, _, _| Some(Value::display_string(&r.child_algorithms));
+    17 REQID "vtiIkeReqid" Unsigned32 ReadOnly |r, _, _| Some(Value::Gauge32(r.reqid));
+    18 SPI_IN "vtiIkeSpiIn" VtiHex32 ReadOnly |r, _, _| Some(Value::Gauge32(r.spi_in));
+    19 SPI_OUT "vtiIkeSpiOut" VtiHex32 ReadOnly |r, _, _| Some(Value::Gauge32(r.spi_out));
+    20 IF_ID_IN "vtiIkeIfIdIn" VtiHex32 ReadOnly |r, _, _| Some(Value::Gauge32(r.if_id_in));
+    21 IF_ID_OUT "vtiIkeIfIdOut" VtiHex32 ReadOnly |r, _, _| Some(Value::Gauge32(r.if_id_out));
+    22 MARK_IN "vtiIkeMarkIn" VtiHex32 ReadOnly |r, _, _| Some(Value::Gauge32(r.mark_in));
+    23 MARK_OUT "vtiIkeMarkOut" VtiHex32 ReadOnly |r, _, _| Some(Value::Gauge32(r.mark_out));
+    24 IF_INDEX "vtiIkeIfIndex" InterfaceIndexOrZero ReadOnly |r, _, _| Some(Value::Integer(int32(u64::from(r.tunnel_ifindex))));
+    25 LAST_FAIL_REASON "vtiIkeLastFailReason" VtiIkeFailReason ReadOnly |r, _, _| Some(fail_reason(r.last_failure.as_ref()));
+    26 LAST_FAIL_TEXT "vtiIkeLastFailText" DisplayString ReadOnly |r, _, _| Some(fail_text(r.last_failure.as_ref()));
+    27 LAST_FAIL_TIME "vtiIkeLastFailTime" TimeStamp ReadOnly |r, _, ctx| Some(fail_time(r.last_failure.as_ref(), ctx));
+}
+
+fn ike_unavailable(s: &Snapshot) -> String {
+    match (&s.ike.unavailable, s.ike.enabled) {
+        (Some(why), _) => why.clone(),
+        (None, false) => "disabled in the configuration ([ike] enabled = false)".into(),
+        (None, true) => String::new(),
+    }
+}
+
+/// VtiIkeFailReason: none(1) when there was no failure.
+fn fail_reason(f: Option<&IkeFailure>) -> Value {
+    f.map_or(Value::Integer(1), |f| enumerated(f.reason))
+}
+
+fn fail_text(f: Option<&IkeFailure>) -> Value {
+    Value::display_string(f.map_or("", |f| f.message.as_str()))
+}
+
+/// sysUpTime when the failure happened; 0 when none (or before the agent
+/// started, which TimeStamp cannot express).
+fn fail_time(f: Option<&IkeFailure>, ctx: &RenderCtx) -> Value {
+    let Some(f) = f else {
+        return Value::TimeTicks(0);
+    };
+    let ago = Duration::from_secs(unix_now(ctx).saturating_sub(f.unix_secs));
+    Value::TimeTicks(
+        ctx.now
+            .checked_sub(ago)
+            .map_or(0, |at| ctx.clock.timestamp(at)),
+    )
 }
 
 columns! {
@@ -499,6 +601,37 @@ impl MibEnum for AlarmState {
     }
 }
 
+/// VtiIkeSaState: `IkeSaState` keeps the MIB's numbers.
+impl MibEnum for IkeSaState {
+    fn mib_number(self) -> i32 {
+        self as i32
+    }
+}
+
+/// VtiChildSaState: `ChildSaState` keeps the MIB's numbers.
+impl MibEnum for ChildSaState {
+    fn mib_number(self) -> i32 {
+        self as i32
+    }
+}
+
+/// VtiIkeFailReason (none(1) is "no failure", not a reason).
+impl MibEnum for TermReason {
+    fn mib_number(self) -> i32 {
+        match self {
+            TermReason::AuthFailed => 2,
+            TermReason::NoProposalChosen => 3,
+            TermReason::TsUnacceptable => 4,
+            TermReason::PeerUnreachable => 5,
+            TermReason::DpdTimeout => 6,
+            TermReason::DeletedByPeer => 7,
+            TermReason::DeletedLocally => 8,
+            TermReason::RekeyFailed => 9,
+            TermReason::Other => 10,
+        }
+    }
+}
+
 /// VtiErrorCategory: `ErrorCategory` keeps the MIB's numbers.
 impl MibEnum for ErrorCategory {
     fn mib_number(self) -> i32 {
@@ -594,21 +727,8 @@ mod tests {
 
     use super::*;
     use crate::agentx::clock::MasterClock;
-    use crate::classify::testutil::{sa, vti_tunnel, xfrm_tunnel};
-    use crate::model::{AlgorithmNames, Availability, Categories, Diagnosis, Peer, SaSummary};
-
-    fn row(t: crate::model::Tunnel) -> TunnelRow {
-        TunnelRow {
-            tunnel: t,
-            discontinuity_at: Instant::now(),
-            categories: Categories::default(),
-            last_delta: Categories::default(),
-            last_error_at: None,
-            diagnosis: Diagnosis::none(),
-            sa_summary: SaSummary::default(),
-            peer: Peer::UNKNOWN,
-        }
-    }
+    use crate::classify::testutil::{sa, tunnel_row as row, vti_tunnel, xfrm_tunnel};
+    use crate::model::{AlgorithmNames, Availability, SaSummary};
 
     fn snapshot(tunnels: Vec<TunnelRow>, sas: Vec<SaRow>) -> Snapshot {
         Snapshot {
@@ -623,6 +743,7 @@ mod tests {
             sas,
             policies: Availability::Available(vec![]),
             poll_failures: 0,
+            ike: Default::default(),
         }
     }
 

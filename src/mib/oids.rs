@@ -15,6 +15,10 @@ pub mod notification {
     pub const SA_DOWN: u32 = 3;
     pub const SA_UP: u32 = 4;
     pub const SA_EXPIRING: u32 = 5;
+    pub const IKE_DOWN: u32 = 6;
+    pub const IKE_UP: u32 = 7;
+    pub const TUNNEL_DOWN: u32 = 8;
+    pub const TUNNEL_UP: u32 = 9;
 }
 
 /// vtiObjects(1)
@@ -28,11 +32,14 @@ pub const XFRM_STAT_TABLE: u32 = 2;
 pub const IF_TABLE: u32 = 3;
 pub const SA_TABLE: u32 = 4;
 pub const ALARM_TABLE: u32 = 5;
+pub const IKE_TABLE: u32 = 7;
 pub const EVENT_TABLE: u32 = 6;
 
 /// The objects under vtiGlobal and each table's entry: sub-identifiers
 /// from their descriptions (`columns`).
-pub use super::columns::{alarm_col, event_col, event_global, global, if_col, sa_col, xfrm_stat};
+pub use super::columns::{
+    alarm_col, event_col, event_global, global, if_col, ike_col, sa_col, xfrm_stat,
+};
 
 /// Under vtiConformance: vtiGroups(1), vtiCompliances(2). Nothing here is
 /// served; the numbers are for sysORTable/AgentCaps and the MIB test.
@@ -48,6 +55,7 @@ pub mod conformance {
     pub const SA_GROUP: u32 = 4;
     pub const ALARM_GROUP: u32 = 5;
     pub const NOTIFICATION_GROUP: u32 = 6;
-    /// 7 is left to issue 12's IKE objects.
+    pub const IKE_GROUP: u32 = 7;
     pub const EVENT_GROUP: u32 = 8;
+    pub const IKE_NOTIFICATION_GROUP: u32 = 9;
 }

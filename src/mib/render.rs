@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use super::columns::{
-    alarm_col, event_col, event_global, global, if_col, sa_col, served_ids, xfrm_stat, Column,
-    MibEnum,
+    alarm_col, event_col, event_global, global, if_col, ike_col, sa_col, served_ids, xfrm_stat,
+    Column, MibEnum,
 };
 use super::index::{MibIndex, Region, Scalar, Table};
 use super::oids;
@@ -29,6 +29,7 @@ pub fn render(
     regions.push(Region::Table(if_table(&snapshot, &objects)));
     regions.push(Region::Table(sa_table(&snapshot, &objects)));
     regions.push(Region::Table(alarm_table(alarms, &objects)));
+    regions.push(Region::Table(ike_table(&snapshot, &objects)));
     regions.push(Region::Table(event_table(events, &objects)));
     MibIndex::new(root.clone(), regions)
 }
@@ -111,6 +112,18 @@ fn alarm_table(alarms: Arc<AlarmTable>, objects: &Oid) -> Table {
         served_ids(alarm_col::COLUMNS),
         rows,
         Box::new(move |row, col, ctx| alarm_col::read(col, &alarms.get(row), &(), ctx)),
+    )
+}
+
+fn ike_table(snap: &Arc<Snapshot>, objects: &Oid) -> Table {
+    let entry = objects.child(&[oids::IKE_TABLE, 1]);
+    let rows = snap.ike.rows.iter().map(|r| [r.index]).collect();
+    let snap = Arc::clone(snap);
+    Table::new(
+        entry,
+        served_ids(ike_col::COLUMNS),
+        rows,
+        Box::new(move |row, col, ctx| ike_col::read(col, &snap.ike.rows[row], &(), ctx)),
     )
 }
 

@@ -94,6 +94,7 @@ impl SampleSource for FixtureSource {
                 sas: Availability::Available(d.sas),
                 policies: Availability::Available(d.policies),
                 xfrm_stat: Availability::Available(d.xfrm_stat),
+                ike: None,
             })
         }
     }
@@ -124,6 +125,7 @@ pub fn tunnel(ifindex: u32, name: &str, kind: TunnelKind) -> Tunnel {
         if_id: (!keyed).then_some(ifindex + 100),
         link: 2,
         mtu: 1400,
+        admin_up: true,
         oper: OperStatus::Up,
         stats: LinkStats {
             tx_packets: 1000 + u64::from(ifindex),

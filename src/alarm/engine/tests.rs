@@ -55,10 +55,12 @@ impl Rig {
                     addr: Some("198.51.100.8".parse().unwrap()),
                     source: PeerSource::PolicyTemplate,
                 },
+                ike: None,
             }],
             sas: vec![],
             policies: Availability::Available(vec![]),
             poll_failures: 0,
+            ike: Default::default(),
         }
     }
 
@@ -128,6 +130,10 @@ fn kind(e: &Event) -> &'static str {
         EventKind::SaDown => "saDown",
         EventKind::SaUp => "saUp",
         EventKind::SaExpiring => "saExpiring",
+        EventKind::IkeDown => "ikeDown",
+        EventKind::IkeUp => "ikeUp",
+        EventKind::TunnelDown => "tunnelDown",
+        EventKind::TunnelUp => "tunnelUp",
     }
 }
 
@@ -532,4 +538,74 @@ fn a_held_sa_change_is_reported_once_then_sent() {
     assert_eq!(r.sa_records(20), [("saUp", Notified::HeldDown)]);
     assert!(r.sa_records(30).is_empty(), "held: reported once");
     assert_eq!(r.sa_records(70), [("saUp", Notified::Sent)]);
+}
+
+/// The IKE and tunnel up/down events sent for one snapshot: (kind, reason number).
+fn updown_events(engine: &mut AlarmEngine, snap: &Snapshot) -> Vec<(&'static str, Option<i32>)> {
+    use crate::mib::columns::MibEnum;
+    let (events, _) = engine.evaluate(snap);
+    events
+        .iter()
+        .filter(|e| e.is_sent())
+        .filter_map(|e| match &e.detail {
+            Detail::Ike { reason, .. } => Some((kind(e), reason.map(|r| r.mib_number()))),
+            Detail::Link { .. } => Some((kind(e), None)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn ike_and_tunnel_events_follow_the_state_and_each_new_failure() {
+    let mut engine = AlarmEngine::new(config(10, 1, 0, 0));
+    let rig = Rig::new(AlarmConfig::default());
+    let mut snap = rig.snapshot(0);
+    let failure = |secs: u64, reason: TermReason| IkeFailure {
+        reason,
+        message: "charon's line".into(),
+        unix_secs: secs,
+        ike_sa_uniqueid: Some(1),
+        child: None,
+    };
+    snap.ike = IkeView {
+        enabled: true,
+        available: true,
+        unavailable: None,
+        rows: vec![IkeRow {
+            index: 1,
+            conn: "peer".into(),
+            child: "vti1".into(),
+            ike_state: IkeSaState::Established,
+            child_state: ChildSaState::Installed,
+            tunnel_ifindex: 7,
+            ..IkeRow::default()
+        }],
+    };
+    assert_eq!(updown_events(&mut engine, &snap), []);
+    // A rekey (old REKEYED beside the new INSTALLED is one row, still up): nothing.
+    snap.ike.rows[0].child_state = ChildSaState::Rekeyed;
+    assert_eq!(updown_events(&mut engine, &snap), []);
+    // The CHILD_SA goes; the hook downs the tunnel.
+    snap.ike.rows[0].child_state = ChildSaState::None;
+    snap.ike.rows[0].last_failure = Some(failure(100, TermReason::DeletedLocally));
+    snap.tunnels[0].tunnel.admin_up = false;
+    assert_eq!(
+        updown_events(&mut engine, &snap),
+        [("tunnelDown", None), ("ikeDown", Some(8))]
+    );
+    assert_eq!(updown_events(&mut engine, &snap), [], "no news, no event");
+    // Another attempt fails for another reason: reported again.
+    snap.ike.rows[0].last_failure = Some(failure(103, TermReason::AuthFailed));
+    assert_eq!(updown_events(&mut engine, &snap), [("ikeDown", Some(2))]);
+    // charon unreachable: the IKE rows say nothing (vtiIkeAvailable does).
+    let mut gone = snap.clone();
+    gone.ike.available = false;
+    gone.ike.rows.clear();
+    assert_eq!(updown_events(&mut engine, &gone), []);
+    snap.ike.rows[0].child_state = ChildSaState::Installed;
+    snap.tunnels[0].tunnel.admin_up = true;
+    assert_eq!(
+        updown_events(&mut engine, &snap),
+        [("tunnelUp", None), ("ikeUp", None)]
+    );
 }

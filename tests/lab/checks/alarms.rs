@@ -41,21 +41,21 @@ const PEER: &str = "192.0.2.6";
 
 /// One varbind as snmptrapd printed it: OID, type ("STRING", "Gauge32", ...), value.
 #[derive(Clone, Debug, PartialEq, Eq)]
-struct Vb {
-    oid: String,
-    ty: String,
-    value: String,
+pub struct Vb {
+    pub oid: String,
+    pub ty: String,
+    pub value: String,
 }
 
 /// One received notification.
 #[derive(Clone, Debug)]
-struct Trap {
-    oid: String,
-    varbinds: Vec<Vb>,
+pub struct Trap {
+    pub oid: String,
+    pub varbinds: Vec<Vb>,
 }
 
 /// "TRAP vb\tvb\t..." lines (snmptrapd -F 'TRAP %v\n').
-fn traps(log: &str) -> Result<Vec<Trap>, String> {
+pub fn traps(log: &str) -> Result<Vec<Trap>, String> {
     let mut out = Vec::new();
     for line in log.lines() {
         let Some(rest) = line.strip_prefix("TRAP ") else {

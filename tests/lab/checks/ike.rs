@@ -38,7 +38,8 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::common::{json_in, Sections};
+use crate::alarms::{traps, Trap};
+use crate::common::{json_in, parse_walk, Sections, Snmp};
 
 /// A CHILD_SA line of `swanctl --list-sas` and its SPI lines.
 #[derive(Debug, Default, Clone)]
@@ -824,7 +825,381 @@ pub fn check(secs: &Sections, _kernel: &str) -> Vec<String> {
     );
     no_psk(secs, &mut errs);
     ike_dump(secs, &mut errs);
+    agent(secs, &mut errs);
     errs
+}
+
+const ROOT: &str = ".1.3.6.1.4.1.8072.9999.9999.2741";
+
+/// What the agent must serve after a step (through snmpd) and have sent (snmptrapd):
+/// per connection, whether its CHILD_SA is up and, for a failed one, the reason
+/// (VtiIkeFailReason number) in vtiIkeLastFailReason, in a vtiIkeDown of the step and,
+/// as a label, in the diagnosis of its (VyOS hook: admin-down) tunnel, whose vtiIfCause
+/// is tunnelDown(16) and which got a vtiTunnelDown.
+/// A connection's expected state: (name, CHILD_SA up, failure reason number and label
+/// when down).
+type ConnWant = (&'static str, bool, Option<(i64, &'static str)>);
+
+struct AgentStep {
+    step: &'static str,
+    conns: &'static [ConnWant],
+    /// No vtiIkeDown / vtiTunnelDown / vtiSaDown during the step (a rekey).
+    quiet: bool,
+}
+const AGENT_STEPS: [AgentStep; 8] = [
+    AgentStep {
+        step: "baseline",
+        conns: &[("peer-mark", true, None), ("peer-vyos", true, None)],
+        quiet: false,
+    },
+    AgentStep {
+        step: "rekey",
+        conns: &[("peer-mark", true, None), ("peer-vyos", true, None)],
+        quiet: true,
+    },
+    AgentStep {
+        step: "peer_delete",
+        conns: &[
+            ("peer-mark", true, None),
+            ("peer-vyos", false, Some((7, "deletedByPeer"))),
+        ],
+        quiet: false,
+    },
+    AgentStep {
+        step: "dpd",
+        conns: &[
+            ("peer-mark", false, Some((6, "dpdTimeout"))),
+            ("peer-vyos", false, Some((6, "dpdTimeout"))),
+        ],
+        quiet: false,
+    },
+    AgentStep {
+        step: "restart",
+        conns: &[("peer-mark", true, None), ("peer-vyos", true, None)],
+        quiet: false,
+    },
+    AgentStep {
+        step: "psk",
+        conns: &[
+            ("peer-mark", true, None),
+            ("peer-vyos", false, Some((2, "authFailed"))),
+        ],
+        quiet: false,
+    },
+    AgentStep {
+        step: "proposal",
+        conns: &[
+            ("peer-mark", true, None),
+            ("peer-vyos", false, Some((3, "noProposalChosen"))),
+        ],
+        quiet: false,
+    },
+    AgentStep {
+        step: "unreachable",
+        conns: &[
+            ("peer-mark", true, None),
+            ("peer-vyos", false, Some((5, "peerUnreachable"))),
+        ],
+        quiet: false,
+    },
+];
+
+/// The tunnel each connection drives.
+fn tunnel_of(conn: &str) -> &'static str {
+    if conn == "peer-mark" {
+        "classic1"
+    } else {
+        "vti1"
+    }
+}
+
+/// vtiIkeTable rows of a walk: row index → column → value.
+fn ike_rows(body: &str) -> BTreeMap<u32, BTreeMap<u32, Snmp>> {
+    let prefix = crate::common::oid(&format!("{ROOT}.1.7.1")).unwrap_or_default();
+    let mut rows: BTreeMap<u32, BTreeMap<u32, Snmp>> = BTreeMap::new();
+    for (oid, v) in parse_walk(body) {
+        if let Some([col, idx]) = oid.strip_prefix(prefix.as_slice()) {
+            rows.entry(*idx).or_default().insert(*col, v);
+        }
+    }
+    rows
+}
+
+fn text(v: Option<&Snmp>) -> String {
+    match v {
+        Some(Snmp::Str(b)) => String::from_utf8_lossy(b).into_owned(),
+        _ => String::new(),
+    }
+}
+
+fn num(v: Option<&Snmp>) -> i128 {
+    v.and_then(Snmp::num).unwrap_or(-999)
+}
+
+/// The value of the varbind whose OID is `oid`.
+fn vb<'a>(t: &'a Trap, oid: &str) -> Option<&'a str> {
+    t.varbinds
+        .iter()
+        .find(|v| v.oid == oid)
+        .map(|v| v.value.as_str())
+}
+
+/// The agent's view, step by step (only when the part ran the agent: ike.agent.up).
+fn agent(secs: &Sections, errs: &mut Vec<String>) {
+    if secs.get("ike.agent.up").is_none() {
+        errs.push("ike: the agent did not run (no ike.agent.up)".into());
+        return;
+    }
+    secs.require_ok(
+        &[
+            "ike.agent.up",
+            "ike.agent.ike_available",
+            "ike.restart.agent_unavailable",
+            "ike.restart.agent_available",
+        ],
+        errs,
+    );
+    expect_in(
+        secs,
+        "ike.restart.agent_unavailable_why",
+        &["INTEGER: 2"],
+        errs,
+    );
+    // Least privilege: the socket is group nogroup's, mode 0770; the agent runs as nobody.
+    expect_in(
+        secs,
+        "ike.agent.socket",
+        &["srwxrwx---", "root", "nogroup"],
+        errs,
+    );
+    let ifindex: BTreeMap<String, u32> = {
+        let words: Vec<&str> = secs.body("ike.agent.ifindex").split_whitespace().collect();
+        words
+            .chunks(2)
+            .filter_map(|w| Some((w.first()?.to_string(), w.get(1)?.parse().ok()?)))
+            .collect()
+    };
+    let all_traps = traps(secs.body("ike.traps")).unwrap_or_else(|e| {
+        errs.push(format!("ike.traps: {e}"));
+        Vec::new()
+    });
+    if all_traps.is_empty() {
+        errs.push("ike.traps: no notification received".into());
+    }
+    let mut spi_before: BTreeMap<String, u64> = BTreeMap::new();
+    for AgentStep { step, conns, quiet } in AGENT_STEPS {
+        let mut problems = Vec::new();
+        secs.require_ok(
+            &[
+                &format!("ike.{step}.agent_polls"),
+                &format!("ike.{step}.walk_ike"),
+                &format!("ike.{step}.walk_if"),
+                &format!("ike.{step}.show"),
+            ],
+            errs,
+        );
+        if !secs
+            .body(&format!("ike.{step}.walk_global"))
+            .contains(&format!("{ROOT}.1.1.9.0 = INTEGER: 1"))
+        {
+            problems.push("vtiIkeAvailable is not true(1)".to_string());
+        }
+        let rows = ike_rows(secs.body(&format!("ike.{step}.walk_ike")));
+        let row_of = |conn: &str| {
+            rows.iter()
+                .find(|(_, r)| text(r.get(&2)) == conn)
+                .map(|(i, r)| (*i, r))
+        };
+        let listed = sas_of(secs, step, &mut Vec::new());
+        let cells: BTreeMap<Vec<u32>, Snmp> = parse_walk(secs.body(&format!("ike.{step}.walk_if")))
+            .into_iter()
+            .collect();
+        let if_cell = |col: u32, idx: u32| {
+            let mut o = crate::common::oid(&format!("{ROOT}.1.3.1")).unwrap_or_default();
+            o.extend([col, idx]);
+            cells.get(&o).cloned()
+        };
+        let step_traps = traps(secs.body(&format!("ike.{step}.traps"))).unwrap_or_default();
+        let of_kind = |n: u32| -> Vec<&Trap> {
+            let oid = format!("{ROOT}.0.{n}");
+            step_traps.iter().filter(|t| t.oid == oid).collect()
+        };
+        if quiet {
+            for (n, what) in [(3, "vtiSaDown"), (6, "vtiIkeDown"), (8, "vtiTunnelDown")] {
+                if !of_kind(n).is_empty() {
+                    problems.push(format!("{what} sent during a normal rekey"));
+                }
+            }
+        }
+        for (conn, up, failure) in conns {
+            let Some((idx, row)) = row_of(conn) else {
+                problems.push(format!("no vtiIkeTable row for {conn}"));
+                continue;
+            };
+            let tunnel = tunnel_of(conn);
+            let Some(&tidx) = ifindex.get(tunnel) else {
+                problems.push(format!("no ifindex of {tunnel}"));
+                continue;
+            };
+            // The join: vtiIkeIfIndex is the tunnel (mark 11 / if_id 2).
+            if num(row.get(&24)) != i128::from(tidx) {
+                problems.push(format!(
+                    "{conn}: vtiIkeIfIndex {:?}, expected {tunnel} ({tidx})",
+                    row.get(&24)
+                ));
+            }
+            let child_state = num(row.get(&5));
+            let sw_child = child(
+                &listed,
+                conn,
+                if *conn == "peer-mark" {
+                    "peer-mark-tunnel"
+                } else {
+                    "peer-vyos-vti"
+                },
+            )
+            .into_iter()
+            .find(|c| c.state == "INSTALLED")
+            .cloned();
+            if *up {
+                if child_state != 5 || num(row.get(&4)) != 4 {
+                    problems.push(format!(
+                        "{conn}: IKE/CHILD state {:?}/{:?}, expected established(4)/installed(5)",
+                        row.get(&4),
+                        row.get(&5)
+                    ));
+                }
+                // Same outbound SPI as swanctl lists (after a rekey: the new one).
+                let spi = num(row.get(&19));
+                match &sw_child {
+                    Some(c) if i128::from(crate::common::hex(&c.spi_out)) == spi => {}
+                    Some(c) => problems.push(format!(
+                        "{conn}: vtiIkeSpiOut {spi:x}, swanctl lists {}",
+                        c.spi_out
+                    )),
+                    None => problems.push(format!("{conn}: swanctl lists no INSTALLED child")),
+                }
+                if step == "rekey" && spi_before.get(*conn).is_some_and(|b| i128::from(*b) == spi) {
+                    problems.push(format!("{conn}: vtiIkeSpiOut did not move to the new SA"));
+                }
+                if step == "baseline" || step == "rekey" {
+                    spi_before.insert(conn.to_string(), u64::try_from(spi).unwrap_or(0));
+                }
+                if num(if_cell(45, tidx).as_ref()) != 1 {
+                    problems.push(format!(
+                        "{tunnel}: vtiIfAdminStatus {:?}, expected up(1)",
+                        if_cell(45, tidx)
+                    ));
+                }
+                if num(if_cell(32, tidx).as_ref()) == 16 {
+                    problems.push(format!("{tunnel}: vtiIfCause tunnelDown while up"));
+                }
+                continue;
+            }
+            if child_state == 5 {
+                problems.push(format!("{conn}: CHILD_SA installed(5), expected down"));
+            }
+            if sw_child.is_some() {
+                problems.push(format!("{conn}: swanctl still lists an INSTALLED child"));
+            }
+            let Some((reason, label)) = failure else {
+                continue;
+            };
+            if num(row.get(&25)) != i128::from(*reason) {
+                problems.push(format!(
+                    "{conn}: vtiIkeLastFailReason {:?} ({}), expected {reason} ({label})",
+                    row.get(&25),
+                    text(row.get(&26))
+                ));
+            }
+            if text(row.get(&26)).is_empty() || num(row.get(&27)) <= 0 {
+                problems.push(format!(
+                    "{conn}: no failure text/time: {:?} {:?}",
+                    row.get(&26),
+                    row.get(&27)
+                ));
+            }
+            // The VyOS layout: the hook downed the tunnel; the agent says so, and why.
+            if num(if_cell(45, tidx).as_ref()) != 2 || num(if_cell(32, tidx).as_ref()) != 16 {
+                problems.push(format!("{tunnel}: vtiIfAdminStatus {:?} vtiIfCause {:?}, expected down(2) tunnelDown(16)", if_cell(45, tidx), if_cell(32, tidx)));
+            }
+            let diagnosis = text(if_cell(33, tidx).as_ref());
+            if !diagnosis.contains(label) || !diagnosis.contains("administratively down") {
+                problems.push(format!(
+                    "{tunnel}: vtiIfDiagnosis {diagnosis:?} does not say admin down and {label}"
+                ));
+            }
+            if num(if_cell(51, tidx).as_ref()) != i128::from(*reason) {
+                problems.push(format!(
+                    "{tunnel}: vtiIfIkeLastFailReason {:?}, expected {reason}",
+                    if_cell(51, tidx)
+                ));
+            }
+            // vtiIkeDown of this row with the reason, during the step.
+            let conn_oid = format!("{ROOT}.1.7.1.2.{idx}");
+            let reason_oid = format!("{ROOT}.1.7.1.25.{idx}");
+            let downs: Vec<&Trap> = of_kind(6)
+                .into_iter()
+                .filter(|t| vb(t, &conn_oid) == Some(conn))
+                .collect();
+            if !downs
+                .iter()
+                .any(|t| vb(t, &reason_oid) == Some(&reason.to_string()))
+            {
+                problems.push(format!(
+                    "{conn}: no vtiIkeDown with reason {reason} ({label}); got {:?}",
+                    downs.iter().map(|t| vb(t, &reason_oid)).collect::<Vec<_>>()
+                ));
+            }
+            // vtiTunnelDown of the tunnel in the steps where the hook downed it (in psk
+            // the terminate at its start; in proposal and unreachable it stays down).
+            let name_oid = format!("{ROOT}.1.3.1.2.{tidx}");
+            let went_down = matches!(step, "peer_delete" | "dpd" | "psk");
+            if went_down && !of_kind(8).iter().any(|t| vb(t, &name_oid) == Some(tunnel)) {
+                problems.push(format!("{tunnel}: no vtiTunnelDown during the step"));
+            }
+        }
+        // show --json: the same states. The one-shot show has no event history: no
+        // failure reasons, and a child that is down cannot be joined (charon's
+        // list-conns does not report a child config's if_id/mark; the running agent
+        // remembers them from when the child was up).
+        match json_in(secs.body(&format!("ike.{step}.show"))) {
+            Some(show) => {
+                if show["ike"]["available"] != true {
+                    problems.push(format!("show: IKE not available: {}", show["ike"]));
+                }
+                for (conn, up, _) in conns {
+                    let row = show["ike"]["rows"]
+                        .as_array()
+                        .and_then(|r| r.iter().find(|r| r["conn"] == *conn).cloned());
+                    let state = row
+                        .as_ref()
+                        .map(|r| r["child_state"].clone())
+                        .unwrap_or_default();
+                    if (state == "installed") != *up {
+                        problems.push(format!("show: {conn} child_state {state}"));
+                    }
+                    let tunnel = tunnel_of(conn);
+                    let t = show["tunnels"]
+                        .as_array()
+                        .and_then(|ts| ts.iter().find(|t| t["tunnel"]["name"] == tunnel).cloned())
+                        .unwrap_or_default();
+                    if *up && t["ike"]["conn"] != *conn {
+                        problems.push(format!("show: {tunnel} not joined to {conn}: {}", t["ike"]));
+                    }
+                    if !up && t["diagnosis"]["cause"] != "tunnelDown" {
+                        problems.push(format!("show: {tunnel} cause {}", t["diagnosis"]["cause"]));
+                    }
+                }
+            }
+            None => problems.push("show: no JSON".into()),
+        }
+        errs.extend(
+            problems
+                .into_iter()
+                .map(|p| format!("ike.{step} (agent): {p}")),
+        );
+    }
 }
 
 #[cfg(test)]

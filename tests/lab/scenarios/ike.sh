@@ -61,8 +61,27 @@
 # no log excerpt, swanctl output or ike_dump JSON, contains them), ike.start.<side>,
 # ike.load.<side>; at the end ike.right_log (the right charon's whole log), ike.psk_leak
 # (files among both charons' logs and the hook log that contain a PSK: must be none).
+#
+# The agent (issue 12, "Build"): `vti-agentx run` as nobody with CAP_NET_ADMIN only (the
+# left charon runs with `charon.group = nogroup`, so its socket is root:nogroup 0770:
+# ike.agent.socket) in the left namespace under snmpd
+# (trap2sink to snmptrapd on 127.0.0.1:1162), polling every second, reading the left
+# charon's VICI socket (/run/left/charon.vici) and both tunnels; no hold-down, so every
+# change is a notification. It runs through every step, the left charon's restart
+# included. Per step, after the step's watch time: ike.<step>.agent_polls (two fresh
+# polls), .walk_global (vtiIkeAvailable, vtiIkeUnavailableReason, vtiIkeCount),
+# .walk_ike (vtiIkeTable), .walk_if (vtiIfCause, vtiIfDiagnosis and the vtiIfAdminStatus
+# and vtiIfIke* columns of classic1 and vti1), .traps (snmptrapd's lines since the step
+# began) and .show (`vti-agentx show --json`). While the left charon is stopped:
+# ike.restart.agent_unavailable (vtiIkeAvailable false and why). At the end:
+# ike.agent_log. Sections ike.agent.* set it up (ike.agent.ifindex: "classic1 N vti1 M").
 # shellcheck source=../guest/lib.sh disable=SC1091
 . /lab/lib.sh
+
+ROOT=.1.3.6.1.4.1.8072.9999.9999.2741
+TRAP_PORT=1162
+TRAPS=/tmp/ike.traps.log
+AGENT_CONF=/tmp/ike/agent.toml
 
 IKE=/tmp/ike
 # The agent's VICI client (examples/ike_dump.rs), when the test put it in the guest.
@@ -82,10 +101,15 @@ sw() {
         /usr/sbin/swanctl "$@" --uri "unix:///run/$s/charon.vici"
 }
 
-# write_strongswan_conf SIDE
+# write_strongswan_conf SIDE — the left charon runs with group nogroup (packaging/README.md,
+# "IKE view"): its VICI socket is root:nogroup 0770, which the agent, run as nobody
+# (group nogroup) with CAP_NET_ADMIN only, can use.
 write_strongswan_conf() {
+    local group=''
+    [ "$1" = left ] && group='group = nogroup'
     cat >"$IKE/$1/strongswan.conf" <<CONF
 charon {
+    $group
     load = random nonce openssl pem pkcs1 pkcs8 x509 pubkey kdf hmac kernel-netlink socket-default vici updown
     install_routes = no
     install_virtual_ip = no
@@ -283,6 +307,7 @@ only_one() { [ "$(sw left --list-sas | grep -c "^  $1: ")" = 1 ]; }
 step() {
     STEP=$1
     LOG_FROM=$(($(wc -l <"$IKE/left/charon.log") + 1))
+    TRAP_FROM=$(($(wc -l <"$TRAPS" 2>/dev/null || echo 0) + 1))
     HOOK_FROM=$(($(wc -l <"$IKE/updown.log") + 1))
     log "--- ike step $STEP"
     DUMP_PID=''
@@ -295,10 +320,80 @@ step() {
         section "ike.$STEP.ike_dump_sync" wait_until 30 registered_since "$LOG_FROM"
     fi
 }
+# registered_twice LINE — two VICI clients (ike_dump's and the agent's) registered for
+# the log event in the left charon's log from LINE on.
+registered_twice() {
+    [ "$(sed -n "$1,\$p" "$IKE/left/charon.log" | grep -c 'registered for: log')" -ge 2 ]
+}
 # registered_since LINE — a VICI client registered for the log event in the left
 # charon's log from LINE on.
 registered_since() {
     sed -n "$1,\$p" "$IKE/left/charon.log" | grep -q 'registered for: log'
+}
+
+# lastpoll — vtiLastPollTime.0 as served.
+lastpoll() { NS=left snmp snmpget "$ROOT.1.1.2.0" 2>&1; }
+# agent_polls N — until the agent swapped in N new snapshots (<= 30 s).
+agent_polls() {
+    local n=$1 last cur i=0 seen=0
+    last=$(lastpoll)
+    while [ $seen -lt "$n" ] && [ $i -lt 100 ]; do
+        sleep 0.3
+        cur=$(lastpoll)
+        if [ "$cur" != "$last" ]; then seen=$((seen + 1)); last=$cur; fi
+        i=$((i + 1))
+    done
+    echo "saw $seen new polls"
+    [ $seen -ge "$n" ]
+}
+# ike_available VALUE — vtiIkeAvailable.0 is INTEGER VALUE (1 true, 2 false).
+ike_available() { NS=left snmp snmpget "$ROOT.1.1.9.0" | grep -q "INTEGER: $1\$"; }
+
+start_agent() {
+    local i
+    IDX_CLASSIC=$(ip -n left -o link show dev classic1 | cut -d: -f1)
+    IDX_VTI=$(ip -n left -o link show dev vti1 | cut -d: -f1)
+    section ike.agent.ifindex echo "classic1 $IDX_CLASSIC vti1 $IDX_VTI"
+    cat >"$AGENT_CONF" <<TOML
+poll_interval_secs = 1
+[alarms]
+hold_down_secs = 0
+[ike]
+socket = "unix:/run/left/charon.vici"
+# TCG: a one-shot show on a busy guest needs more than the default 2 s.
+timeout_ms = 5000
+TOML
+    section ike.agent.config cat "$AGENT_CONF"
+    section ike.agent.snmptrapd start_snmptrapd left $TRAP_PORT $TRAPS || return 1
+    SNMPD_EXTRA_CONF="trap2sink 127.0.0.1:$TRAP_PORT public" \
+        section ike.agent.snmpd start_snmpd left || return 1
+    # Least privilege, as packaged: nobody with CAP_NET_ADMIN; the socket's group
+    # (charon.group = nogroup) lets it in.
+    section ike.agent.socket ls -l /run/left/charon.vici
+    bg_start agent left --nobody-net-admin vti-agentx run --config "$AGENT_CONF"
+    NS=left section ike.agent.up await_vti_row "$IDX_VTI" || return 1
+    section ike.agent.ike_available wait_until 20 ike_available 1
+    # Its event connection registered with charon (cfg level 2 logs it).
+    section ike.agent.registered wait_until 20 registered_since 1
+    AGENT=1
+}
+
+# agent_evidence — the agent's view of the current step (SNMP walk, traps, show).
+agent_evidence() {
+    local c cols='' oids=''
+    [ -n "${AGENT:-}" ] || return 0
+    section "ike.$STEP.agent_polls" agent_polls 2
+    NS=left section "ike.$STEP.walk_global" snmp snmpget "$ROOT.1.1.9.0" "$ROOT.1.1.10.0" \
+        "$ROOT.1.1.11.0"
+    NS=left section "ike.$STEP.walk_ike" snmp snmpbulkwalk "$ROOT.1.7"
+    for c in 32 33 45 46 47 48 49 50 51 52 53; do
+        cols="$cols $ROOT.1.3.1.$c.$IDX_CLASSIC $ROOT.1.3.1.$c.$IDX_VTI"
+    done
+    # shellcheck disable=SC2086
+    NS=left section "ike.$STEP.walk_if" snmp snmpget $cols
+    section "ike.$STEP.traps" sed -n "$TRAP_FROM,\$p" "$TRAPS"
+    section "ike.$STEP.show" nobody left --net-admin vti-agentx show --json --wait 0 \
+        --config "$AGENT_CONF"
 }
 
 # evidence — the standard sections of the current step.
@@ -316,6 +411,7 @@ evidence() {
         section_end $rc
         section "ike.$STEP.ike_dump_log" cat "$IKE/ike_dump.$STEP.log"
     fi
+    agent_evidence
 }
 
 initiate() { # CHILD — from the left, waiting for the outcome (<= 20 s)
@@ -381,6 +477,7 @@ ike_main() {
         section "ike.start.$s" start_charon $s || return 1
         section "ike.load.$s" load $s || return 1
     done
+    start_agent || failed=1
 
     step baseline 10
     section ike.baseline.initiate.peer-mark-tunnel initiate peer-mark-tunnel || failed=1
@@ -450,6 +547,12 @@ ike_main() {
     section ike.restart.before sw left --list-sas
     section ike.restart.stop bg_stop charon-left
     section ike.restart.stopped_links ip -n left -d -j link show
+    if [ -n "${AGENT:-}" ]; then
+        section ike.restart.agent_unavailable wait_until 20 ike_available 2
+        NS=left section ike.restart.agent_unavailable_why snmp snmpget "$ROOT.1.1.9.0" \
+            "$ROOT.1.1.10.0"
+    fi
+    restart_from=$(($(wc -l <"$IKE/left/charon.log") + 1))
     section ike.restart.start start_charon left || return 1
     section ike.restart.load load left || return 1
     section ike.restart.initiate.peer-mark-tunnel initiate peer-mark-tunnel || failed=1
@@ -457,6 +560,12 @@ ike_main() {
     section_begin ike.restart.wait
     { wait_until 10 link_is up classic1 && wait_until 10 link_is up vti1; } >&3 2>&1
     section_end $?
+    if [ -n "${AGENT:-}" ]; then
+        # The agent came back on its own: polls (vtiIkeAvailable) and its event
+        # connection (a second 'registered for: log' after ike_dump's).
+        section ike.restart.agent_available wait_until 40 ike_available 1
+        section ike.restart.agent_registered wait_until 40 registered_twice "$restart_from"
+    fi
     pings
     evidence
 
@@ -484,6 +593,12 @@ ike_main() {
     evidence
     section ike.unreachable.route_add ip -n left route add 192.0.2.4/32 dev ul src 192.0.2.3
 
+    if [ -n "${AGENT:-}" ]; then
+        section ike.agent.stop bg_stop agent
+        section ike.agent_log cat /tmp/agent.log
+        section ike.traps cat "$TRAPS"
+        bg_stop snmptrapd >/dev/null
+    fi
     section ike.right_log cat "$IKE/right/charon.log"
     section ike.psk_leak sh -c "grep -rl -e '$PSK_MARK' -e '$PSK_VYOS' -e '$PSK_WRONG' \
         $IKE/left/charon.log $IKE/right/charon.log /tmp/charon-left.log /tmp/charon-right.log \
