@@ -7,7 +7,8 @@
 //! counter, everything else → gauge), the enums as state sets, and the tunnel
 //! name as a label; the free-text diagnosis must not appear. The peer address
 //! is a series of its own (not a label on the others), and of the event
-//! history only vtiEventLastIndex is exported, never a row or its text.
+//! history only vtiEventLastIndex is exported, never a row or its text; the
+//! IKE enums are state sets, charon's texts not exported.
 //!
 //! A second test regenerates `snmp.yml` from the MIB with the packaged
 //! generator and diffs it against the committed one; it needs the IETF MIBs
@@ -551,6 +552,26 @@ fn exporter_metrics_equal_the_walk_per_tunnel() {
         "vtiEventTable walked into metrics: {event_series:?}"
     );
 
+    // IKE: the fixture has no IKE daemon, so the agent says it cannot read
+    // one and every tunnel's CHILD_SA state is none (unknown); state sets
+    // both, and charon's free text is not exported.
+    assert_eq!(
+        series("vtiIkeAvailable", &[("vtiIkeAvailable", "false")]),
+        1.0
+    );
+    assert_eq!(
+        series(
+            "vtiIfIkeChildState",
+            &[("vtiIfName", "xfrm1"), ("vtiIfIkeChildState", "none")]
+        ),
+        1.0
+    );
+    assert!(
+        !scrape.text.contains("vtiIfIkeLastFailText")
+            && !scrape.text.contains("vtiIkeUnavailableReason"),
+        "IKE free text in the scrape"
+    );
+
     eprintln!("compared {compared} walked instances with the scrape");
     for line in scrape.text.lines().filter(|l| {
         l.contains("vtiIfName=\"vti1\"")
@@ -561,11 +582,12 @@ fn exporter_metrics_equal_the_walk_per_tunnel() {
     }) {
         eprintln!("  {line}");
     }
-    for line in scrape
-        .text
-        .lines()
-        .filter(|l| l.starts_with("vtiEventLastIndex") || l.starts_with("vtiIfPeerAddr{"))
-    {
+    for line in scrape.text.lines().filter(|l| {
+        l.starts_with("vtiEventLastIndex")
+            || l.starts_with("vtiIfPeerAddr{")
+            || l.starts_with("vtiIkeAvailable")
+            || (l.starts_with("vtiIfIkeChildState{") && l.contains("xfrm1"))
+    }) {
         eprintln!("  {line}");
     }
 }
