@@ -4,7 +4,11 @@
 //!   error-level messages (severity 0..=3) fail, all output is printed;
 //! - `snmptranslate -On` of every name the MIB defines must equal the OID
 //!   the Rust constants give, and every name must be in the table below
-//!   (so a MIB object the code doesn't know, or the reverse, fails too).
+//!   (so a MIB object the code doesn't know, or the reverse, fails too);
+//! - each object's SYNTAX and MAX-ACCESS are those `src/mib/columns.rs`
+//!   describes;
+//! - every notification `alarm::notify` builds carries exactly its
+//!   NOTIFICATION-TYPE's OBJECTS, in order, under its `::=` trap OID.
 //!
 //! Needs the IETF base MIBs (IF-MIB, INET-ADDRESS-MIB, HCNUM-TC, ...) and
 //! NET-SNMP-MIB. Without them the tests print a warning and pass; without
@@ -15,9 +19,14 @@ use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use vti_agentx::alarm::notify;
+use vti_agentx::alarm::{Detail, Event, EventKind, Notified};
 use vti_agentx::mib::columns::{self, Access, Column, Syntax};
 use vti_agentx::mib::oids::{self, *};
 use vti_agentx::mib::text::{rerooted, MIB_TEXT};
+use vti_agentx::model::{
+    Cause, ChildSaState, ErrorCategory, IkeSaState, OperStatus, Peer, PeerSource, TermReason,
+};
 use vti_agentx::oid::Oid;
 
 const MODULE: &str = "IPSEC-VTI-MIB";
@@ -460,4 +469,194 @@ fn mib_syntax_and_access_match_the_descriptions() {
     );
     // The parse found the objects at all (a test that cannot fail is none).
     assert!(types.len() > all.len(), "{} OBJECT-TYPEs", types.len());
+}
+
+/// `name NOTIFICATION-TYPE OBJECTS { a, b, … } … ::= { parent n }` of the
+/// MIB text: name → (the OBJECTS in order, parent, n).
+fn notification_types(text: &str) -> BTreeMap<String, (Vec<String>, String, u32)> {
+    let mut found = BTreeMap::new();
+    // The notification being read and its text so far.
+    let mut current: Option<(String, String)> = None;
+    for line in text.lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        if line.starts_with(|c: char| c.is_ascii_lowercase())
+            && words.get(1) == Some(&"NOTIFICATION-TYPE")
+        {
+            current = Some((words[0].to_string(), String::new()));
+            continue;
+        }
+        let Some((name, body)) = &mut current else {
+            continue;
+        };
+        let Some(assignment) = line.trim_start().strip_prefix("::=") else {
+            body.push_str(line);
+            body.push('\n');
+            continue;
+        };
+        let objects = body
+            .split_once("OBJECTS")
+            .and_then(|(_, rest)| rest.split_once('{'))
+            .and_then(|(_, rest)| rest.split_once('}'))
+            .map(|(list, _)| list.split(',').map(|o| o.trim().to_string()).collect())
+            .unwrap_or_default();
+        let value: Vec<&str> = assignment
+            .split(|c: char| c.is_whitespace() || c == '{' || c == '}')
+            .filter(|w| !w.is_empty())
+            .collect();
+        let (parent, n) = match value.as_slice() {
+            [parent, n] => (parent.to_string(), n.parse().unwrap_or(0)),
+            _ => (assignment.trim().to_string(), 0),
+        };
+        found.insert(std::mem::take(name), (objects, parent, n));
+        current = None;
+    }
+    found
+}
+
+/// Sub-id of a table (or vtiGlobal) under vtiObjects → the instance its
+/// objects carry in a notification.
+type Instances = BTreeMap<u32, Vec<u32>>;
+
+/// One event of each kind of notification, named by its NOTIFICATION-TYPE,
+/// and the instances their objects must carry: vtiIfTable by ifindex,
+/// vtiAlarmTable by ifindex and category, vtiIkeTable by its own index,
+/// scalars by 0.
+fn one_event_of_each_kind() -> (Vec<(&'static str, Event)>, Instances) {
+    const IFINDEX: u32 = 12;
+    const IKE_INDEX: u32 = 4;
+    let category = ErrorCategory::TooBig;
+    let threshold = |threshold| Detail::Threshold {
+        category,
+        delta: 9,
+        threshold,
+        interval_secs: 60,
+    };
+    let ike = |reason| Detail::Ike {
+        index: IKE_INDEX,
+        conn: "gw".into(),
+        child: "net".into(),
+        ike_state: IkeSaState::Connecting,
+        child_state: ChildSaState::None,
+        reason,
+        message: "received AUTHENTICATION_FAILED notify".into(),
+    };
+    let link = |up: bool| Detail::Link {
+        admin_up: true,
+        oper: if up {
+            OperStatus::Up
+        } else {
+            OperStatus::LowerLayerDown
+        },
+    };
+    let event = |kind, detail| Event {
+        kind,
+        ifindex: IFINDEX,
+        name: "vti12".into(),
+        cause: Cause::NoOutboundSa,
+        peer: Peer {
+            addr: Some("192.0.2.7".parse().unwrap()),
+            source: PeerSource::TunnelConfig,
+        },
+        text: "no outbound SA".into(),
+        detail,
+        notified: Notified::Sent,
+    };
+    let instances = Instances::from([
+        (GLOBAL, vec![0]),
+        (IF_TABLE, vec![IFINDEX]),
+        (ALARM_TABLE, vec![IFINDEX, category as u32]),
+        (IKE_TABLE, vec![IKE_INDEX]),
+    ]);
+    let events = [
+        ("vtiTxErrorRising", EventKind::TxErrorRising, threshold(5)),
+        ("vtiTxErrorFalling", EventKind::TxErrorFalling, threshold(1)),
+        ("vtiSaDown", EventKind::SaDown, Detail::OutboundSas(0)),
+        ("vtiSaUp", EventKind::SaUp, Detail::OutboundSas(1)),
+        (
+            "vtiSaExpiring",
+            EventKind::SaExpiring,
+            Detail::SecondsToHardExpiry(30),
+        ),
+        (
+            "vtiIkeDown",
+            EventKind::IkeDown,
+            ike(Some(TermReason::AuthFailed)),
+        ),
+        ("vtiIkeUp", EventKind::IkeUp, ike(None)),
+        ("vtiTunnelDown", EventKind::TunnelDown, link(false)),
+        ("vtiTunnelUp", EventKind::TunnelUp, link(true)),
+    ]
+    .map(|(name, kind, detail)| (name, event(kind, detail)));
+    (events.into_iter().collect(), instances)
+}
+
+/// Every notification the agent sends (`alarm::notify`) carries exactly
+/// the OBJECTS of its NOTIFICATION-TYPE, in order, each at the instance of
+/// the event's row, under the trap OID `::= { vtiNotifications n }`. A
+/// varbind's object is named through [`expected`] (the column
+/// descriptions and `oids.rs`).
+#[test]
+fn notifications_carry_the_objects_of_their_notification_type() {
+    let root = Oid::from_slice(DEFAULT_ROOT);
+    let mib = notification_types(MIB_TEXT);
+    let names: BTreeMap<Vec<u32>, &str> = expected()
+        .into_iter()
+        .map(|(name, tail)| (tail, name))
+        .collect();
+    let (events, instances) = one_event_of_each_kind();
+
+    let sent: BTreeSet<&str> = events.iter().map(|(name, _)| *name).collect();
+    let defined: BTreeSet<&str> = mib.keys().map(String::as_str).collect();
+    assert_eq!(sent, defined, "notifications sent vs. defined in the MIB");
+
+    let mut mismatches = Vec::new();
+    for (index, (name, event)) in events.iter().enumerate() {
+        let (objects, parent, n) = &mib[*name];
+        let sent = notify::notification(&root, event, 100 + index as u32);
+        eprintln!("{name} ::= {{ {parent} {n} }}: {}", objects.join(", "));
+
+        assert_eq!(parent, "vtiNotifications", "{name}");
+        if sent.trap_oid != root.child(&[NOTIFICATIONS, *n]) {
+            mismatches.push(format!(
+                "{name}: trap OID {} is not {{ vtiNotifications {n} }}",
+                sent.trap_oid
+            ));
+        }
+
+        let mut carried = Vec::new();
+        for (oid, _) in &sent.varbinds {
+            let tail = oid
+                .as_slice()
+                .strip_prefix(root.as_slice())
+                .unwrap_or_else(|| panic!("{name}: {oid} is not under {root}"));
+            // The longest described OID that is a proper prefix: the object;
+            // the rest is its instance.
+            let Some((object, instance)) = (1..tail.len())
+                .rev()
+                .find_map(|k| names.get(&tail[..k]).map(|o| (*o, &tail[k..])))
+            else {
+                mismatches.push(format!("{name}: {oid} names no described object"));
+                continue;
+            };
+            let want = tail.get(1).and_then(|table| instances.get(table));
+            if want.map(Vec::as_slice) != Some(instance) {
+                mismatches.push(format!(
+                    "{name}: {object} at instance {instance:?}, expected {want:?}"
+                ));
+            }
+            carried.push(object);
+        }
+        if carried != *objects {
+            mismatches.push(format!(
+                "{name}:\n    MIB OBJECTS: {}\n    agent sends: {}",
+                objects.join(", "),
+                carried.join(", ")
+            ));
+        }
+    }
+    assert!(
+        mismatches.is_empty(),
+        "notifications and mibs/IPSEC-VTI-MIB.txt disagree:\n{}",
+        mismatches.join("\n")
+    );
 }
