@@ -15,7 +15,8 @@
 //! explains the down events of its CHILD_SAs that charon raises with it.
 //! When charon shuts down it deletes every IKE SA but no longer delivers log
 //! lines, so `SIGTERM received, shutting down` explains the down events that
-//! follow it.
+//! follow it; as that line is not always delivered, the event connection
+//! closing right after unexplained down events means the same.
 //!
 //! A responder's IKE SA has no name until IKE_AUTH selects a config, so a
 //! failure in IKE_SA_INIT (no proposal chosen) is logged for `(unnamed)`:
@@ -30,6 +31,11 @@ use super::sample::{ChildBinding, IkeFailure, IkeSa, TermReason};
 /// charon's name for an IKE SA without a config yet.
 const UNNAMED: &str = "(unnamed)";
 
+/// How soon after down events charon's closing of the event connection
+/// means it shut down (it raises them while deleting every SA, then exits).
+pub const SHUTDOWN_SECS: u64 = 2;
+/// The message recorded when only the closed connection tells of a shutdown.
+pub const SHUTDOWN_MESSAGE: &str = "charon closed the VICI connection (shutting down)";
 /// How long a deletion line and a down event are taken to belong together.
 pub const PENDING_SECS: u64 = 10;
 /// Bounds on what is remembered (connections, IKE SAs, child bindings).
@@ -296,6 +302,20 @@ impl FailureTracker {
             }
         }
         self.shutdown = Some((message, now));
+    }
+
+    /// The event connection was closed by charon. Down events just before
+    /// it with no explanation are its shutdown's deletions: the shutdown line
+    /// is not always delivered (charon stops serving its log queue).
+    pub fn on_events_lost(&mut self, now: u64) {
+        for recorded in self.failures.values_mut() {
+            let fresh = now <= recorded.failure.unix_secs + SHUTDOWN_SECS;
+            if fresh && recorded.strength == Strength::Provisional {
+                recorded.failure.reason = TermReason::DeletedLocally;
+                recorded.failure.message = SHUTDOWN_MESSAGE.to_owned();
+                recorded.strength = Strength::Deletion;
+            }
+        }
     }
 
     /// An `ike-updown` event.
@@ -583,6 +603,19 @@ mod tests {
         // Once charon is back and an SA came up, a down is not blamed on it.
         t.on_ike_updown(8, true, &sa(2, "ESTABLISHED"));
         t.on_ike_updown(9, false, &sa(2, "ESTABLISHED"));
+        assert_eq!(reason(&t).unwrap().0, TermReason::Other);
+        // Without the line: the connection closed right after the down events.
+        let mut t = FailureTracker::new();
+        t.on_child_updown(5, false, &with_child(sa(1, "DELETING"), 1, "INSTALLED"));
+        t.on_events_lost(6);
+        assert_eq!(
+            reason(&t),
+            Some((TermReason::DeletedLocally, SHUTDOWN_MESSAGE))
+        );
+        // A down long before the connection closed (SIGKILL) stays unexplained.
+        let mut t = FailureTracker::new();
+        t.on_child_updown(5, false, &with_child(sa(1, "DELETING"), 1, "INSTALLED"));
+        t.on_events_lost(5 + SHUTDOWN_SECS + 1);
         assert_eq!(reason(&t).unwrap().0, TermReason::Other);
         // Nor long after the line.
         let mut t = FailureTracker::new();
