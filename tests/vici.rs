@@ -389,15 +389,14 @@ async fn real_charon_reasons_and_restart() {
         s.available && s.events_connected && !s.connections.is_empty()
     })
     .await;
+    // charon's shutdown line, or (when charon no longer delivered it) the
+    // closed event connection right after the down events.
     let (reason, message) = failure(&b_back).unwrap();
-    assert_eq!(
-        (reason, message.as_str()),
-        (
-            TermReason::DeletedLocally,
-            "SIGTERM received, shutting down"
-        ),
-        "{}",
-        json(&b_back)
+    assert_eq!(reason, TermReason::DeletedLocally, "{}", json(&b_back));
+    assert!(
+        message == "SIGTERM received, shutting down"
+            || message == vti_agentx::collect::ike::failures::SHUTDOWN_MESSAGE,
+        "{message}"
     );
 
     // 3. Wrong PSK on b: a is told AUTHENTICATION_FAILED, b saw the MAC mismatch.
