@@ -342,6 +342,63 @@ async fn real_charon_reasons_and_restart() {
         .starts_with("received DELETE for IKE_SA vti1["));
     expect_failure(&pair, &mut b, TermReason::DeletedLocally, t).await;
 
+    // 2b. Deleted locally: a terminates. The CHILD_SA's down event that
+    // charon raises after the IKE SA's keeps the reason (once every event
+    // and line is in, nothing turns it into `other`).
+    pair.swanctl("a", &["--initiate", "--ike", "vti1"]);
+    poll_until(
+        &mut a,
+        Duration::from_secs(10),
+        "IKE_SA up (2b)",
+        established,
+    )
+    .await;
+    let t = unix_now();
+    pair.swanctl("a", &["--terminate", "--ike", "vti1"]);
+    expect_failure(&pair, &mut a, TermReason::DeletedLocally, t).await;
+    expect_failure(&pair, &mut b, TermReason::DeletedByPeer, t).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let settled = a.poll().await;
+    let (reason, message) = failure(&settled).unwrap();
+    assert_eq!(reason, TermReason::DeletedLocally, "{}", json(&settled));
+    assert!(message.starts_with("deleting IKE_SA vti1["), "{message}");
+    eprintln!("deleted locally (a):\n{}", json(&settled));
+
+    // 2c. b's charon stopped (SIGTERM) with the SA up: b deleted it itself
+    // (seen once b is back), a was sent the DELETE.
+    pair.swanctl("a", &["--initiate", "--ike", "vti1"]);
+    poll_until(
+        &mut a,
+        Duration::from_secs(10),
+        "IKE_SA up (2c)",
+        established,
+    )
+    .await;
+    let t = unix_now();
+    pair.kill("b", "TERM");
+    pair.wait_exited("b");
+    expect_failure(&pair, &mut a, TermReason::DeletedByPeer, t).await;
+    let restarted = pair.script(&["restart", "b"]);
+    assert!(
+        restarted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&restarted.stderr)
+    );
+    pair.load("b", PSK, IKE, "192.0.2.1");
+    let b_back = poll_until(&mut b, Duration::from_secs(40), "b back (2c)", |s| {
+        s.available && s.events_connected && !s.connections.is_empty()
+    })
+    .await;
+    // charon's shutdown line, or (when charon no longer delivered it) the
+    // closed event connection right after the down events.
+    let (reason, message) = failure(&b_back).unwrap();
+    assert_eq!(reason, TermReason::DeletedLocally, "{}", json(&b_back));
+    assert!(
+        message == "SIGTERM received, shutting down"
+            || message == vti_agentx::collect::ike::failures::SHUTDOWN_MESSAGE,
+        "{message}"
+    );
+
     // 3. Wrong PSK on b: a is told AUTHENTICATION_FAILED, b saw the MAC mismatch.
     pair.load("b", "vici-test-psk-wrong", IKE, "192.0.2.1");
     let t = unix_now();

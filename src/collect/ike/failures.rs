@@ -8,6 +8,16 @@
 //! cause is therefore recorded as provisional `other` and refined by a
 //! deletion line for the same IKE SA that follows within [`PENDING_SECS`].
 //!
+//! The first deletion line of an SA decides who deleted it: a local
+//! terminate logs `deleting IKE_SA …` / `closing CHILD_SA …` before the
+//! peer's reply (whose DELETE payload is logged as `received DELETE for …`),
+//! a peer's delete is logged the other way round. One IKE SA's deletion
+//! explains the down events of its CHILD_SAs that charon raises with it.
+//! When charon shuts down it deletes every IKE SA but no longer delivers log
+//! lines, so `SIGTERM received, shutting down` explains the down events that
+//! follow it; as that line is not always delivered, the event connection
+//! closing right after unexplained down events means the same.
+//!
 //! A responder's IKE SA has no name until IKE_AUTH selects a config, so a
 //! failure in IKE_SA_INIT (no proposal chosen) is logged for `(unnamed)`:
 //! it is kept per peer address (from charon's `… is initiating an IKE_SA`
@@ -21,6 +31,11 @@ use super::sample::{ChildBinding, IkeFailure, IkeSa, TermReason};
 /// charon's name for an IKE SA without a config yet.
 const UNNAMED: &str = "(unnamed)";
 
+/// How soon after down events charon's closing of the event connection
+/// means it shut down (it raises them while deleting every SA, then exits).
+pub const SHUTDOWN_SECS: u64 = 2;
+/// The message recorded when only the closed connection tells of a shutdown.
+pub const SHUTDOWN_MESSAGE: &str = "charon closed the VICI connection (shutting down)";
 /// How long a deletion line and a down event are taken to belong together.
 pub const PENDING_SECS: u64 = 10;
 /// Bounds on what is remembered (connections, IKE SAs, child bindings).
@@ -63,6 +78,8 @@ pub struct FailureTracker {
     peer_failures: HashMap<String, Recorded>,
     next_seq: u64,
     sas: HashMap<u32, SaState>,
+    /// charon's shutdown line (sanitised) and its time.
+    shutdown: Option<(String, u64)>,
     bindings: HashMap<(String, String), ChildBinding>,
 }
 
@@ -211,6 +228,9 @@ impl FailureTracker {
     /// A `log` event: `conn`/`uniqueid` are its `ikesa-name`/`ikesa-uniqueid`
     /// (lines outside an IKE SA cannot be attributed and are ignored).
     pub fn on_log(&mut self, now: u64, conn: Option<&str>, uniqueid: Option<u32>, msg: &str) {
+        if conn.is_none() && classify(msg) == Some(Signal::ShuttingDown) {
+            return self.on_shutdown(now, msg);
+        }
         if let (None | Some(UNNAMED), Some(id)) = (conn, uniqueid) {
             return self.on_unnamed_log(now, id, msg);
         }
@@ -240,34 +260,60 @@ impl FailureTracker {
                     self.sa(id, now).dpd_sent = true;
                 }
             }
+            Signal::ShuttingDown => {}
             Signal::Deleted { by_peer } => {
                 let Some(id) = uniqueid else { return };
                 let state = self.sa(id, now);
-                // The peer's DELETE is the cause; our own deletion that follows it is not.
-                let keep_peer = state
+                // The first deletion line names who started the exchange;
+                // the other side's DELETE (or our own line) that follows is not.
+                let follows = state
                     .deletion
                     .as_ref()
-                    .is_some_and(|(peer, _, at)| *peer && !by_peer && now <= at + PENDING_SECS);
-                if !keep_peer {
-                    state.deletion = Some((by_peer, sanitise(msg), now));
+                    .is_some_and(|(_, _, at)| now <= at + PENDING_SECS);
+                if follows {
+                    return;
                 }
+                state.deletion = Some((by_peer, sanitise(msg), now));
                 // Refine a down event that arrived before this line.
                 if let Some(recorded) = self.failures.get_mut(conn) {
                     let same_sa = recorded.failure.ike_sa_uniqueid == Some(id);
                     let fresh = now <= recorded.failure.unix_secs + PENDING_SECS;
-                    let upgrade = match recorded.strength {
-                        Strength::Provisional => true,
-                        Strength::Deletion => {
-                            by_peer && recorded.failure.reason == TermReason::DeletedLocally
-                        }
-                        Strength::Specific => false,
-                    };
+                    let upgrade = recorded.strength == Strength::Provisional;
                     if same_sa && fresh && upgrade {
                         recorded.failure.reason = deletion_reason(by_peer);
                         recorded.failure.message = sanitise(msg);
                         recorded.strength = Strength::Deletion;
                     }
                 }
+            }
+        }
+    }
+
+    /// charon's shutdown line: the down events that follow it (and those
+    /// just before it, as log lines are queued) are its deletions.
+    fn on_shutdown(&mut self, now: u64, msg: &str) {
+        let message = sanitise(msg);
+        for recorded in self.failures.values_mut() {
+            let fresh = now <= recorded.failure.unix_secs + PENDING_SECS;
+            if fresh && recorded.strength == Strength::Provisional {
+                recorded.failure.reason = TermReason::DeletedLocally;
+                recorded.failure.message = message.clone();
+                recorded.strength = Strength::Deletion;
+            }
+        }
+        self.shutdown = Some((message, now));
+    }
+
+    /// The event connection was closed by charon. Down events just before
+    /// it with no explanation are its shutdown's deletions: the shutdown line
+    /// is not always delivered (charon stops serving its log queue).
+    pub fn on_events_lost(&mut self, now: u64) {
+        for recorded in self.failures.values_mut() {
+            let fresh = now <= recorded.failure.unix_secs + SHUTDOWN_SECS;
+            if fresh && recorded.strength == Strength::Provisional {
+                recorded.failure.reason = TermReason::DeletedLocally;
+                recorded.failure.message = SHUTDOWN_MESSAGE.to_owned();
+                recorded.strength = Strength::Deletion;
             }
         }
     }
@@ -288,6 +334,7 @@ impl FailureTracker {
         }
         if up {
             self.note_bindings(sa);
+            self.shutdown = None;
             let state = self.sa(sa.uniqueid, now);
             state.dpd_sent = false;
             state.deletion = None;
@@ -334,13 +381,21 @@ impl FailureTracker {
                 return;
             }
         }
+        // Kept, not taken: charon raises the CHILD_SAs' down events right
+        // after their IKE SA's, for the same cause.
         let deletion = self
             .sas
-            .get_mut(&sa.uniqueid)
-            .and_then(|s| s.deletion.take())
-            .filter(|(_, _, at)| now <= at + PENDING_SECS);
-        let (reason, message, strength) = match deletion {
-            Some((by_peer, msg, _)) => (deletion_reason(by_peer), msg, Strength::Deletion),
+            .get(&sa.uniqueid)
+            .and_then(|s| s.deletion.clone())
+            .filter(|(_, _, at)| now <= at + PENDING_SECS)
+            .map(|(by_peer, msg, _)| (deletion_reason(by_peer), msg));
+        let shutdown = self
+            .shutdown
+            .clone()
+            .filter(|(_, at)| now <= at + PENDING_SECS)
+            .map(|(msg, _)| (TermReason::DeletedLocally, msg));
+        let (reason, message, strength) = match deletion.or(shutdown) {
+            Some((reason, msg)) => (reason, msg, Strength::Deletion),
             None => (TermReason::Other, sanitise(&what), Strength::Provisional),
         };
         let failure = IkeFailure {
@@ -459,14 +514,114 @@ mod tests {
             reason(&t),
             Some((TermReason::Other, "IKE_SA vti1[1] down in state DELETING"))
         );
-        log(&mut t, 11, 1, "deleting IKE_SA vti1[1] between x...y");
-        assert_eq!(reason(&t).unwrap().0, TermReason::DeletedLocally);
+        // A peer's delete as charon logs it: its DELETE, then our deletion.
         log(&mut t, 11, 1, "received DELETE for IKE_SA vti1[1]");
+        assert_eq!(reason(&t).unwrap().0, TermReason::DeletedByPeer);
+        log(&mut t, 11, 1, "deleting IKE_SA vti1[1] between x...y");
         assert_eq!(reason(&t).unwrap().0, TermReason::DeletedByPeer);
         // Too late, or about another SA: no change.
         log(&mut t, 30, 1, "deleting IKE_SA vti1[1] between x...y");
         log(&mut t, 11, 9, "deleting IKE_SA vti1[9] between x...y");
         assert_eq!(reason(&t).unwrap().0, TermReason::DeletedByPeer);
+    }
+
+    fn with_child(mut sa: IkeSa, uniqueid: u32, state: &str) -> IkeSa {
+        sa.children.push(ChildSa {
+            name: "vti1-child".into(),
+            uniqueid,
+            state: state.into(),
+            ..ChildSa::default()
+        });
+        sa
+    }
+
+    /// `swanctl --terminate --ike vti1` on this side (charon 5.9.8's lines):
+    /// the IKE SA's down event and the CHILD_SA's that charon raises with it.
+    #[test]
+    fn local_ike_terminate_is_deleted_locally_for_the_child_too() {
+        let deleting =
+            "deleting IKE_SA vti1[1] between 192.0.2.1[192.0.2.1]...192.0.2.2[192.0.2.2]";
+        let mut t = FailureTracker::new();
+        t.on_ike_updown(1, true, &sa(1, "ESTABLISHED"));
+        log(&mut t, 5, 1, deleting);
+        log(&mut t, 5, 1, "sending DELETE for IKE_SA vti1[1]");
+        log(&mut t, 5, 1, "IKE_SA deleted");
+        t.on_ike_updown(5, false, &with_child(sa(1, "DELETING"), 1, "INSTALLED"));
+        assert_eq!(reason(&t), Some((TermReason::DeletedLocally, deleting)));
+        t.on_child_updown(5, false, &with_child(sa(1, "DELETING"), 1, "INSTALLED"));
+        let f = t.failure("vti1").unwrap();
+        assert_eq!(
+            (f.reason, f.message.as_str(), f.child.as_deref()),
+            (TermReason::DeletedLocally, deleting, Some("vti1-child"))
+        );
+    }
+
+    /// `swanctl --terminate --child vti1-child` on this side: our closing
+    /// line comes first, the peer's DELETE in its reply after it.
+    #[test]
+    fn local_child_terminate_is_not_blamed_on_the_peers_reply() {
+        let closing = "closing CHILD_SA vti1-child{1} with SPIs c8e1f2a3_i (0 bytes) c2d4e6f8_o (0 bytes) and TS 0.0.0.0/0 === 0.0.0.0/0";
+        let mut t = FailureTracker::new();
+        t.on_ike_updown(1, true, &sa(1, "ESTABLISHED"));
+        log(&mut t, 5, 1, closing);
+        log(
+            &mut t,
+            5,
+            1,
+            "sending DELETE for ESP CHILD_SA with SPI c8e1f2a3",
+        );
+        log(
+            &mut t,
+            5,
+            1,
+            "received DELETE for ESP CHILD_SA with SPI c2d4e6f8",
+        );
+        log(&mut t, 5, 1, "CHILD_SA closed");
+        t.on_child_updown(5, false, &with_child(sa(1, "ESTABLISHED"), 1, "DELETED"));
+        assert_eq!(reason(&t), Some((TermReason::DeletedLocally, closing)));
+    }
+
+    /// charon stopped with SIGTERM: its shutdown line (outside any IKE SA),
+    /// then the down events of every SA, and no further log lines.
+    #[test]
+    fn charon_shutting_down_is_deleted_locally() {
+        let line = "SIGTERM received, shutting down";
+        let mut t = FailureTracker::new();
+        t.on_ike_updown(1, true, &sa(1, "ESTABLISHED"));
+        t.on_log(5, None, None, line);
+        t.on_ike_updown(5, false, &with_child(sa(1, "DELETING"), 1, "INSTALLED"));
+        t.on_child_updown(5, false, &with_child(sa(1, "DELETING"), 1, "INSTALLED"));
+        assert_eq!(reason(&t), Some((TermReason::DeletedLocally, line)));
+
+        // The line queued behind the down events still explains them.
+        let mut t = FailureTracker::new();
+        t.on_child_updown(5, false, &with_child(sa(1, "DELETING"), 1, "INSTALLED"));
+        assert_eq!(reason(&t).unwrap().0, TermReason::Other);
+        t.on_log(5, None, None, line);
+        assert_eq!(reason(&t), Some((TermReason::DeletedLocally, line)));
+
+        // Once charon is back and an SA came up, a down is not blamed on it.
+        t.on_ike_updown(8, true, &sa(2, "ESTABLISHED"));
+        t.on_ike_updown(9, false, &sa(2, "ESTABLISHED"));
+        assert_eq!(reason(&t).unwrap().0, TermReason::Other);
+        // Without the line: the connection closed right after the down events.
+        let mut t = FailureTracker::new();
+        t.on_child_updown(5, false, &with_child(sa(1, "DELETING"), 1, "INSTALLED"));
+        t.on_events_lost(6);
+        assert_eq!(
+            reason(&t),
+            Some((TermReason::DeletedLocally, SHUTDOWN_MESSAGE))
+        );
+        // A down long before the connection closed (SIGKILL) stays unexplained.
+        let mut t = FailureTracker::new();
+        t.on_child_updown(5, false, &with_child(sa(1, "DELETING"), 1, "INSTALLED"));
+        t.on_events_lost(5 + SHUTDOWN_SECS + 1);
+        assert_eq!(reason(&t).unwrap().0, TermReason::Other);
+        // Nor long after the line.
+        let mut t = FailureTracker::new();
+        t.on_log(5, None, None, line);
+        t.on_ike_updown(5 + PENDING_SECS + 1, false, &sa(1, "ESTABLISHED"));
+        assert_eq!(reason(&t).unwrap().0, TermReason::Other);
     }
 
     #[test]

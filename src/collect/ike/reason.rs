@@ -26,6 +26,10 @@ pub enum Signal {
     Deleted { by_peer: bool },
     /// A DPD request was sent on this IKE SA.
     DpdSent,
+    /// charon was told to stop (`SIGTERM received, shutting down`): it
+    /// deletes every IKE SA next, without further lines on the VICI log
+    /// stream (its log queue is not served any more while it shuts down).
+    ShuttingDown,
 }
 
 /// The meaning of a charon log line, or `None` for lines of no interest.
@@ -74,6 +78,9 @@ pub fn classify(msg: &str) -> Option<Signal> {
         Deleted { by_peer: false }
     } else if starts("sending DPD request") {
         DpdSent
+    } else if (starts("SIGTERM ") || starts("SIGINT ")) && msg.ends_with(" received, shutting down")
+    {
+        ShuttingDown
     } else if starts("unable to install ") && msg.ends_with(" in kernel") {
         Failed(Other)
     } else {
@@ -220,6 +227,12 @@ mod tests {
                 Some(Deleted { by_peer: false }),
             ),
             ("sending DPD request", Some(DpdSent)),
+            ("SIGTERM received, shutting down", Some(ShuttingDown)),
+            ("SIGINT received, shutting down", Some(ShuttingDown)),
+            (
+                "closing CHILD_SA vti1-child{2} with SPIs c8e1f2a3_i (0 bytes) c2d4e6f8_o (0 bytes) and TS 10.1.0.0/16 === 10.2.0.0/16",
+                Some(Deleted { by_peer: false }),
+            ),
             (
                 "unable to install inbound and outbound IPsec SA (SAD) in kernel",
                 Some(Failed(Other)),
@@ -227,6 +240,9 @@ mod tests {
             // Lines of no interest.
             ("IKE_SA vti1[1] established between 192.0.2.1[192.0.2.1]...192.0.2.2[192.0.2.2]", None),
             ("received DELETE for different IKE_SA, ignored", None),
+            ("SIGHUP received, reloading configuration", None),
+            ("sending DELETE for IKE_SA vti1[3]", None),
+            ("IKE_SA deleted", None),
             ("retransmit 1 of request with message ID 0", None),
             ("peer not responding, trying again (2/0)", None),
             ("received Received notify error", None),

@@ -135,7 +135,8 @@ pub enum TermReason {
     DpdTimeout,
     /// The peer sent a DELETE.
     DeletedByPeer,
-    /// This side deleted it (operator, inactivity, config change).
+    /// This side deleted it (operator, inactivity, config change, charon
+    /// shutting down).
     DeletedLocally,
     /// Rekeying or reauthentication failed.
     RekeyFailed,

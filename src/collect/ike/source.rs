@@ -361,6 +361,11 @@ async fn follow_events(options: IkeOptions, shared: Arc<Shared>) {
                     }
                 };
                 shared.events_connected.store(false, Ordering::Relaxed);
+                shared
+                    .tracker
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .on_events_lost(unix_now());
                 error
             }
             Ok(Err(error)) => error.to_string(),

@@ -33,6 +33,8 @@
 //!   sections exist (see `ike_dump` below): live SAs and SPIs as swanctl lists them, and
 //!   the step's last failure reason (deletedByPeer, dpdTimeout, authFailed,
 //!   noProposalChosen, peerUnreachable; none after baseline and rekey).
+//! - The agent (`ike.agent.*`, `ike.traps`): in psk, no vtiIkeDown of peer-vyos says
+//!   other (the local terminate at its start is deletedLocally).
 
 use std::collections::BTreeMap;
 
@@ -1150,6 +1152,17 @@ fn agent(secs: &Sections, errs: &mut Vec<String>) {
                     "{conn}: no vtiIkeDown with reason {reason} ({label}); got {:?}",
                     downs.iter().map(|t| vb(t, &reason_oid)).collect::<Vec<_>>()
                 ));
+            }
+            // psk starts with a local terminate of peer-vyos: a vtiIkeDown for it (sent
+            // only when a poll saw it before the auth failure) says deletedLocally (8),
+            // never other (10).
+            if step == "psk" {
+                let reasons: Vec<_> = downs.iter().map(|t| vb(t, &reason_oid)).collect();
+                if reasons.contains(&Some("10")) {
+                    problems.push(format!(
+                        "{conn}: vtiIkeDown reasons {reasons:?}, none may be other (10)"
+                    ));
+                }
             }
             // vtiTunnelDown of the tunnel in the steps where the hook downed it (in psk
             // the terminate at its start; in proposal and unreachable it stays down).
