@@ -15,7 +15,7 @@
 # the SAs are complete; without the plugin only the IKE SAs come up and the
 # script says so. The client CPU is that of examples/ike_poll_cost (release):
 # the poll in-process via getrusage, swanctl as a whole child process via
-# wait4; each charon's CPU from /proc/PID/stat. Needs root, iproute2,
+# getrusage(CHILDREN); each charon's CPU from /proc/PID/stat. Needs root, iproute2,
 # unshare, strongswan-charon, strongswan-swanctl. Kills its charons and
 # deletes its namespaces on exit.
 set -euo pipefail
@@ -176,7 +176,7 @@ echo "$out"
 
 report() {
     echo
-    echo "### ike_poll.sh — $(date -u +%Y-%m-%dT%H:%MZ), nproc $(nproc), kernel $(uname -r), strongSwan $(swanctl --version 2>/dev/null | awk '{print $NF; exit}'), load avg $load_before"
+    echo "### ike_poll.sh — $(date -u +%Y-%m-%dT%H:%MZ), nproc $(nproc), kernel $(uname -r), strongSwan $(dpkg-query -W -f="\${Version}" strongswan-charon 2>/dev/null || echo "?"), load avg $load_before"
     echo
     echo "N=$N connections, backend $BACKEND, $ike IKE SAs established / $child CHILD SAs installed (up in ${up_s} s), ROUNDS=$ROUNDS interleaved; load at end $load_after"
     echo
@@ -184,6 +184,6 @@ report() {
     echo "$out"
     echo '```'
     echo
-    echo "Client CPU = user+sys: the poll in-process (getrusage around IkeSource::poll, warm connection, release build); swanctl as a whole process (wait4, start-up included, output to /dev/null). Charon CPU from /proc/PID/stat (10 ms ticks), first pid = side a (the one queried), second = side b. Ratio = poll ÷ swanctl."
+    echo "Client CPU = user+sys: the poll in-process (getrusage around IkeSource::poll, warm connection, release build); swanctl as a whole process (getrusage CHILDREN, start-up included, output to /dev/null). Charon CPU from /proc/PID/stat (10 ms ticks), first pid = side a (the one queried), second = side b. Ratio = poll ÷ swanctl."
 }
 if [ "$RESULTS" = - ]; then report; else report | tee -a "$RESULTS"; fi

@@ -7,7 +7,7 @@
 //!
 //! Per round: one poll in this process (user+sys from `getrusage(SELF)`
 //! around the call), then one `swanctl --list-sas --uri …` with its output
-//! to /dev/null (user+sys of that child from `wait4`, the whole process,
+//! to /dev/null (user+sys of that child from `getrusage(CHILDREN)`, the whole process,
 //! start-up included). Each listed charon's user+sys (from /proc/PID/stat)
 //! is read around both. Prints one line per round and the medians; used by
 //! `bench/ike_poll.sh`.
@@ -70,23 +70,26 @@ fn delta(after: &[u64], before: &[u64]) -> Vec<u64> {
     after.iter().zip(before).map(|(a, b)| a - b).collect()
 }
 
-/// Runs swanctl --list-sas to /dev/null; its user+sys, µs.
+/// user+sys of this process's reaped children, µs.
+fn children_cpu_us() -> u64 {
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: getrusage writes into the zeroed struct it is given.
+    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut ru) };
+    tv_us(ru.ru_utime) + tv_us(ru.ru_stime)
+}
+
+/// Runs swanctl --list-sas to /dev/null; its user+sys, µs (the only child
+/// this process ever starts, so the RUSAGE_CHILDREN delta is swanctl's).
 fn swanctl_cpu_us(uri: &str) -> u64 {
-    let child = Command::new("swanctl")
+    let before = children_cpu_us();
+    let status = Command::new("swanctl")
         .args(["--list-sas", "--uri", uri])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
-        .spawn()
+        .status()
         .expect("swanctl starts");
-    let mut status = 0;
-    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: wait4 on our own child with valid out-pointers.
-    let r = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut ru) };
-    assert!(
-        r > 0 && libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
-        "swanctl --list-sas failed"
-    );
-    tv_us(ru.ru_utime) + tv_us(ru.ru_stime)
+    assert!(status.success(), "swanctl --list-sas failed: {status}");
+    children_cpu_us() - before
 }
 
 fn median(mut v: Vec<u64>) -> u64 {
