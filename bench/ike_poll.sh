@@ -140,6 +140,10 @@ for side in a b; do
     ns=$NS_A addr=192.0.2.1
     [ $side = b ] && ns=$NS_B addr=192.0.2.2
     ip -n "$ns" link set lo up
+    # kernel-libipsec routes each policy via its TUN device from an address
+    # inside the local traffic selector.
+    [ $side = a ] && ip -n "$ns" addr add 198.51.100.1/32 dev lo
+    [ $side = b ] && ip -n "$ns" addr add 203.0.113.1/32 dev lo
     ip -n "$ns" link set "ikb$$$side" name eth0
     ip -n "$ns" addr add "$addr/24" dev eth0
     ip -n "$ns" link set eth0 up
