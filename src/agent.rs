@@ -47,7 +47,7 @@ impl Settings {
             session,
             root: cfg.oid_root.clone(),
             reload: reload_of(cfg),
-            ike: cfg.ike.options(),
+            ike: cfg.ike.agent_options(),
         })
     }
 }

@@ -72,6 +72,9 @@ pub struct IkeConfig {
     pub socket: String,
     /// Bound on one poll of charon (list-conns + list-sas), milliseconds.
     pub timeout_ms: u64,
+    /// Where the running agent keeps its last failure per connection for
+    /// `show` (see `collect::ike::state_file`).
+    pub state_file: std::path::PathBuf,
 }
 
 pub const DEFAULT_VICI_SOCKET: &str = "unix:/var/run/charon.vici";
@@ -85,6 +88,7 @@ impl Default for IkeConfig {
             enabled: true,
             socket: DEFAULT_VICI_SOCKET.to_string(),
             timeout_ms: DEFAULT_IKE_TIMEOUT_MS,
+            state_file: crate::collect::ike::state_file::DEFAULT_STATE_FILE.into(),
         }
     }
 }
@@ -100,7 +104,22 @@ impl IkeConfig {
         })
     }
 
+    /// The options of the running agent: [`Self::options`] writing the
+    /// state file.
+    pub fn agent_options(&self) -> Option<IkeOptions> {
+        self.options().map(|o| IkeOptions {
+            state_file: Some(self.state_file.clone()),
+            ..o
+        })
+    }
+
     fn validate(&self) -> Result<(), String> {
+        if !self.state_file.is_absolute() {
+            return Err(format!(
+                "ike.state_file: {} is not an absolute path",
+                self.state_file.display()
+            ));
+        }
         self.socket
             .parse::<Endpoint>()
             .map_err(|e| format!("ike.socket: {e}"))?;
@@ -629,6 +648,12 @@ mod tests {
             .is_none());
         assert!(err("[ike]\nsocket = \"tcp:nohost\"\n").contains("ike.socket"));
         assert!(err("[ike]\ntimeout_ms = 5\n").contains("ike.timeout_ms"));
+        assert!(err("[ike]\nstate_file = \"rel.json\"\n").contains("ike.state_file"));
+        assert!(c.ike.options().unwrap().state_file.is_none());
+        assert_eq!(
+            c.ike.agent_options().unwrap().state_file.unwrap(),
+            std::path::Path::new("/run/vti-agentx/ike-failures.json")
+        );
         assert!(err("[ike]\nsockte = \"unix:/x\"\n").contains("sockte"));
     }
 

@@ -9,6 +9,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 
 use vti_agentx::agent::{self, Settings};
+use vti_agentx::collect::ike::state_file::{self, AgentFailures};
 use vti_agentx::collect::{CollectorOptions, NetlinkCollector};
 use vti_agentx::config::{Config, DEFAULT_PATH};
 use vti_agentx::mib::text::rerooted;
@@ -164,17 +165,44 @@ fn show(config: Option<&Path>, json: bool, wait: u64) -> ExitCode {
         agent::snapshot_once(collector, &cfg, Duration::from_secs(wait)).await
     });
     match result {
-        Ok(served) => {
+        Ok(mut served) => {
+            let from_agent = cfg
+                .ike
+                .enabled
+                .then(|| agent_failures(&cfg.ike.state_file))
+                .flatten()
+                .map(|agent| {
+                    show::merge_agent_failures(
+                        std::sync::Arc::make_mut(&mut served.snapshot),
+                        &agent,
+                        &cfg.ike.state_file,
+                    )
+                });
             if json {
-                println!("{}", show::json(&served.snapshot, &served.alarms));
+                println!(
+                    "{}",
+                    show::json(&served.snapshot, &served.alarms, from_agent.as_ref())
+                );
             } else {
-                print!("{}", show::human(&served.snapshot));
+                print!("{}", show::human(&served.snapshot, from_agent.as_ref()));
             }
             ExitCode::SUCCESS
         }
         Err(e) => {
             eprintln!("vti-agentx: {e:#}");
             ExitCode::from(1)
+        }
+    }
+}
+
+/// The running agent's last IKE failures; none (silently) without the
+/// file, none with one warning when it cannot be read.
+fn agent_failures(path: &Path) -> Option<AgentFailures> {
+    match state_file::read(path) {
+        Ok(found) => found,
+        Err(e) => {
+            tracing::warn!(path = %path.display(), "ignoring the IKE failure state file: {e}");
+            None
         }
     }
 }

@@ -1,29 +1,86 @@
 //! `vti-agentx show`: the same snapshot SNMP serves, for humans or scripts.
 
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::net::IpAddr;
+use std::path::Path;
 use std::time::UNIX_EPOCH;
 
 use crate::alarm::AlarmTable;
 use crate::classify::ike::ike_text;
+use crate::collect::ike::state_file::AgentFailures;
 use crate::model::{
     reason_label, Availability, Cause, IkeRow, IkeView, SaDirection, SaRow, Snapshot, TunnelKind,
     TunnelRow,
 };
 
+/// The last failures `show` took from the running agent's state file:
+/// a one-shot poll of charon has no event history of its own.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FromAgent {
+    pub file: String,
+    /// When the agent wrote the file, seconds since the Unix epoch.
+    pub written_unix: u64,
+    /// The connections whose last failure is the agent's.
+    pub connections: BTreeSet<String>,
+}
+
+/// Puts the agent's last failure on the IKE rows (and the tunnels' IKE
+/// summaries) of the connections listed, where it is newer than what this
+/// poll knows.
+pub fn merge_agent_failures(
+    snapshot: &mut Snapshot,
+    agent: &AgentFailures,
+    file: &Path,
+) -> FromAgent {
+    let mut connections = BTreeSet::new();
+    let mut merge = |conn: &str, last: &mut Option<crate::model::IkeFailure>| {
+        let Some(failure) = agent.failure(conn) else {
+            return;
+        };
+        if last
+            .as_ref()
+            .is_none_or(|l| l.unix_secs < failure.unix_secs)
+        {
+            *last = Some(failure);
+            connections.insert(conn.to_owned());
+        }
+    };
+    for row in &mut snapshot.ike.rows {
+        merge(&row.conn, &mut row.last_failure);
+    }
+    for ike in snapshot.tunnels.iter_mut().filter_map(|t| t.ike.as_mut()) {
+        merge(&ike.conn, &mut ike.last_failure);
+    }
+    FromAgent {
+        file: file.display().to_string(),
+        written_unix: agent.written_unix,
+        connections,
+    }
+}
+
 /// JSON: the snapshot's serde form and the alarm table (key material never
-/// reaches the model).
-pub fn json(snapshot: &Snapshot, alarms: &AlarmTable) -> String {
+/// reaches the model), and what came from the running agent.
+pub fn json(snapshot: &Snapshot, alarms: &AlarmTable, from_agent: Option<&FromAgent>) -> String {
     #[derive(serde::Serialize)]
+    #[serde(rename_all = "camelCase")]
     struct Shown<'a> {
         #[serde(flatten)]
         snapshot: &'a Snapshot,
         alarms: &'a AlarmTable,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        ike_failures_from_agent: Option<&'a FromAgent>,
     }
-    serde_json::to_string_pretty(&Shown { snapshot, alarms }).expect("snapshot serializes")
+    serde_json::to_string_pretty(&Shown {
+        snapshot,
+        alarms,
+        ike_failures_from_agent: from_agent,
+    })
+    .expect("snapshot serializes")
 }
 
-pub fn human(snapshot: &Snapshot) -> String {
+pub fn human(snapshot: &Snapshot, from_agent: Option<&FromAgent>) -> String {
     let mut out = String::new();
     let sa_state = if snapshot.xfrm_available {
         format!("{} SAs", snapshot.sas.len())
@@ -84,11 +141,11 @@ pub fn human(snapshot: &Snapshot) -> String {
             let _ = writeln!(out, "\n/proc/net/xfrm_stat: unavailable ({why})");
         }
     }
-    ike_view(&mut out, &snapshot.ike, now_unix);
+    ike_view(&mut out, &snapshot.ike, now_unix, from_agent);
     out
 }
 
-fn ike_view(out: &mut String, ike: &IkeView, now_unix: u64) {
+fn ike_view(out: &mut String, ike: &IkeView, now_unix: u64, from_agent: Option<&FromAgent>) {
     if !ike.enabled {
         let _ = writeln!(out, "\nIKE view disabled ([ike] enabled = false)");
         return;
@@ -107,11 +164,11 @@ fn ike_view(out: &mut String, ike: &IkeView, now_unix: u64) {
         ike.rows.len()
     );
     for row in &ike.rows {
-        ike_row(out, row, now_unix);
+        ike_row(out, row, now_unix, from_agent);
     }
 }
 
-fn ike_row(out: &mut String, r: &IkeRow, now_unix: u64) {
+fn ike_row(out: &mut String, r: &IkeRow, now_unix: u64, from_agent: Option<&FromAgent>) {
     let tunnel = if r.tunnel_ifindex == 0 {
         "no tunnel".to_string()
     } else {
@@ -152,9 +209,18 @@ fn ike_row(out: &mut String, r: &IkeRow, now_unix: u64) {
         );
     }
     if let Some(f) = &r.last_failure {
+        let source = from_agent
+            .filter(|a| a.connections.contains(&r.conn))
+            .map_or(String::new(), |a| {
+                format!(
+                    " (from the running agent, {} written {}s ago)",
+                    a.file,
+                    now_unix.saturating_sub(a.written_unix)
+                )
+            });
         let _ = writeln!(
             out,
-            "      last failure {} {}s ago: {}",
+            "      last failure {} {}s ago{source}: {}",
             reason_label(f.reason),
             now_unix.saturating_sub(f.unix_secs),
             f.message

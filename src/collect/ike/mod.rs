@@ -7,6 +7,7 @@
 //! - `parse`: VICI messages → sample types.
 //! - `reason`: charon log line → failure signal; message sanitising.
 //! - `failures`: events → last failure per connection (pure).
+//! - `state_file`: the running agent's last failures, for `show`.
 //! - `source`: `IkeSource`, the two VICI connections, timeouts, backoff.
 
 pub mod failures;
@@ -14,6 +15,7 @@ pub mod parse;
 pub mod reason;
 pub mod sample;
 mod source;
+pub mod state_file;
 
 pub use sample::{
     ChildBinding, ChildConfig, ChildSa, IkeConnection, IkeFailure, IkeSa, IkeSample, Mark,

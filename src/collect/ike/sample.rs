@@ -1,7 +1,7 @@
 //! The IKE view as plain data: what one poll of charon produced, plus the
 //! last failure per connection captured from its event stream.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One poll of the IKE daemon.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -120,7 +120,7 @@ pub struct ChildSa {
 
 /// Why a connection's SA went away, modelled on CISCO-IPSEC-FLOW-MONITOR-MIB's
 /// cikeTunHistTermReason / cipSecTunHistTermReason.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum TermReason {
     /// The peer rejected our authentication, or we rejected the peer's.

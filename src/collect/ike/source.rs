@@ -24,6 +24,7 @@ use crate::vici::{Client, ClientError, Endpoint, Message};
 use super::failures::FailureTracker;
 use super::parse;
 use super::sample::{IkeConnection, IkeSa, IkeSample};
+use super::state_file::{AgentFailures, StateWriter};
 
 /// The events the failure tracker needs. `log` is capped at level 1 by
 /// charon itself (its vici logger never sends more).
@@ -51,6 +52,9 @@ pub struct IkeOptions {
     pub timeout: Duration,
     /// Most IKE SAs / connections read per poll; more is an error.
     pub max_sas: usize,
+    /// Where the last failures are written for `show` (the running agent
+    /// only); `None` writes nothing.
+    pub state_file: Option<std::path::PathBuf>,
 }
 
 impl Default for IkeOptions {
@@ -59,6 +63,7 @@ impl Default for IkeOptions {
             endpoint: Endpoint::default(),
             timeout: Duration::from_secs(2),
             max_sas: 20_000,
+            state_file: None,
         }
     }
 }
@@ -151,6 +156,7 @@ pub struct IkeSource {
     state: Option<Result<(), Unavailable>>,
     shared: Arc<Shared>,
     events: JoinHandle<()>,
+    state_writer: Option<StateWriter>,
 }
 
 impl Drop for IkeSource {
@@ -167,7 +173,9 @@ impl IkeSource {
             events_connected: AtomicBool::new(false),
         });
         let events = tokio::spawn(follow_events(options.clone(), Arc::clone(&shared)));
+        let state_writer = options.state_file.clone().map(StateWriter::new);
         IkeSource {
+            state_writer,
             options,
             client: None,
             backoff: Backoff::new(MAX_RETRY),
@@ -205,7 +213,14 @@ impl IkeSource {
             Ok((connections, ike_sas)) => {
                 self.backoff.succeeded();
                 self.set_state(Ok(()));
-                self.sample(connections, ike_sas)
+                let sample = self.sample(connections, ike_sas);
+                if let Some(writer) = &mut self.state_writer {
+                    let now_unix = SystemTime::now()
+                        .duration_since(UNIX_EPOCH)
+                        .map_or(0, |d| d.as_secs());
+                    writer.update(AgentFailures::of(&sample.connections), now_unix);
+                }
+                sample
             }
             Err(why) => {
                 if self.client.take().is_some() || self.backoff.ready(now) {
