@@ -346,3 +346,93 @@ fn sa_line(out: &mut String, row: &SaRow) {
         sa.replay.oseq
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant, SystemTime};
+
+    use super::*;
+    use crate::collect::ike::state_file::StoredFailure;
+    use crate::collect::ike::{IkeFailure, TermReason};
+
+    fn snapshot(rows: Vec<IkeRow>) -> Snapshot {
+        Snapshot {
+            taken_at: Instant::now(),
+            wall_time: SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_100),
+            poll_interval_secs: 10,
+            kernel_release: "6.1.0-test".into(),
+            xfrm_available: true,
+            xfrm_stat: Availability::Available(vec![]),
+            xfrm_stat_delta: vec![],
+            tunnels: vec![],
+            sas: vec![],
+            policies: Availability::Available(vec![]),
+            poll_failures: 0,
+            ike: IkeView {
+                enabled: true,
+                available: true,
+                rows,
+                ..IkeView::default()
+            },
+        }
+    }
+
+    fn row(conn: &str, last_failure: Option<IkeFailure>) -> IkeRow {
+        IkeRow {
+            conn: conn.into(),
+            last_failure,
+            ..IkeRow::default()
+        }
+    }
+
+    fn stored(reason: TermReason, unix_secs: u64) -> StoredFailure {
+        StoredFailure {
+            reason,
+            message: format!("{reason:?} at {unix_secs}"),
+            unix_secs,
+        }
+    }
+
+    #[test]
+    fn agent_failures_fill_listed_connections_unless_this_poll_knows_newer() {
+        let newer = IkeFailure {
+            reason: TermReason::DeletedByPeer,
+            message: "received DELETE for IKE_SA".into(),
+            unix_secs: 1_000_050,
+            ike_sa_uniqueid: Some(1),
+            child: None,
+        };
+        let mut snap = snapshot(vec![row("a", None), row("b", Some(newer.clone()))]);
+        let agent = AgentFailures {
+            written_unix: 1_000_090,
+            failures: [
+                ("a".to_string(), stored(TermReason::AuthFailed, 1_000_000)),
+                ("b".to_string(), stored(TermReason::AuthFailed, 1_000_000)),
+                ("gone".to_string(), stored(TermReason::Other, 1_000_000)),
+            ]
+            .into(),
+        };
+        let from = merge_agent_failures(&mut snap, &agent, Path::new("/run/x.json"));
+        assert_eq!(from.connections, BTreeSet::from(["a".to_string()]));
+        let a = snap.ike.rows[0].last_failure.as_ref().unwrap();
+        assert_eq!((a.reason, a.unix_secs), (TermReason::AuthFailed, 1_000_000));
+        assert_eq!(snap.ike.rows[1].last_failure.as_ref(), Some(&newer));
+
+        let text = human(&snap, Some(&from));
+        assert!(
+            text.contains("last failure authFailed 100s ago (from the running agent, /run/x.json written 10s ago)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("last failure deletedByPeer 50s ago: received"),
+            "{text}"
+        );
+        let json: serde_json::Value =
+            serde_json::from_str(&json(&snap, &AlarmTable::default(), Some(&from))).unwrap();
+        assert_eq!(
+            json["ike"]["rows"][0]["last_failure"]["reason"],
+            "authFailed"
+        );
+        assert_eq!(json["ikeFailuresFromAgent"]["connections"][0], "a");
+    }
+}

@@ -237,7 +237,10 @@ mod tests {
         let back = read(&path).unwrap().unwrap();
         let m = &back.failures["c"].message;
         // At most MAX_MESSAGE_CHARS, plus the ellipsis marking the cut.
-        assert_eq!(m.chars().count(), super::super::reason::MAX_MESSAGE_CHARS + 1);
+        assert_eq!(
+            m.chars().count(),
+            super::super::reason::MAX_MESSAGE_CHARS + 1
+        );
         assert!(m.ends_with('…'));
         assert!(!m.contains('\u{7}'));
     }

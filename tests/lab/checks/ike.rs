@@ -1172,16 +1172,17 @@ fn agent(secs: &Sections, errs: &mut Vec<String>) {
                 problems.push(format!("{tunnel}: no vtiTunnelDown during the step"));
             }
         }
-        // show --json: the same states. The one-shot show has no event history: no
-        // failure reasons, and a child that is down cannot be joined (charon's
-        // list-conns does not report a child config's if_id/mark; the running agent
-        // remembers them from when the child was up).
+        // show --json: the same states. The one-shot show has no event history: its
+        // failure reasons come from the running agent's state file (checked in psk),
+        // and a child that is down cannot be joined (charon's list-conns does not
+        // report a child config's if_id/mark; the running agent remembers them from
+        // when the child was up).
         match json_in(secs.body(&format!("ike.{step}.show"))) {
             Some(show) => {
                 if show["ike"]["available"] != true {
                     problems.push(format!("show: IKE not available: {}", show["ike"]));
                 }
-                for (conn, up, _) in conns {
+                for (conn, up, want) in conns {
                     let row = show["ike"]["rows"]
                         .as_array()
                         .and_then(|r| r.iter().find(|r| r["conn"] == *conn).cloned());
@@ -1202,6 +1203,22 @@ fn agent(secs: &Sections, errs: &mut Vec<String>) {
                     }
                     if !up && t["diagnosis"]["cause"] != "tunnelDown" {
                         problems.push(format!("show: {tunnel} cause {}", t["diagnosis"]["cause"]));
+                    }
+                    // The reason comes from the running agent's state file.
+                    if let (true, Some((_, reason))) = (step == "psk", want) {
+                        let got = row
+                            .as_ref()
+                            .map(|r| r["last_failure"]["reason"].clone())
+                            .unwrap_or_default();
+                        let from_agent = show["ikeFailuresFromAgent"]["connections"]
+                            .as_array()
+                            .is_some_and(|c| c.iter().any(|c| c == *conn));
+                        if got != *reason || !from_agent {
+                            problems.push(format!(
+                                "show: {conn} last failure {got} (want {reason}), from the \
+                                 agent: {from_agent}"
+                            ));
+                        }
                     }
                 }
             }

@@ -362,7 +362,10 @@ hold_down_secs = 0
 socket = "unix:/run/left/charon.vici"
 # TCG: a one-shot show on a busy guest needs more than the default 2 s.
 timeout_ms = 5000
+# Where the agent (nobody) keeps its last failures for show.
+state_file = "$IKE/agent-run/ike-failures.json"
 TOML
+    mkdir -p "$IKE/agent-run" && chmod 1777 "$IKE/agent-run"
     section ike.agent.config cat "$AGENT_CONF"
     section ike.agent.snmptrapd start_snmptrapd left $TRAP_PORT $TRAPS || return 1
     SNMPD_EXTRA_CONF="trap2sink 127.0.0.1:$TRAP_PORT public" \
