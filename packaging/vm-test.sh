@@ -4,7 +4,9 @@
 # cannot check on a build host: the hardened unit really runs, with
 # CAP_NET_ADMIN reading the SAs, netlink and /proc/net/xfrm_stat working
 # under ProtectKernelTunables & co., snmpd's socket opened to the
-# vti-agentx group, reload, snmpd restarts, stop, upgrade, remove, purge.
+# vti-agentx group, reload, snmpd restarts, readiness (Type=notify: active
+# only once registered), journal priorities, the watchdog, stop, upgrade,
+# remove, purge.
 #
 #   packaging/vm-test.sh --deb PKG.deb [--rootfs DIR] [--out DIR] [--kernel 6.1|6.12]
 #                        [--accel tcg|kvm]
