@@ -42,9 +42,9 @@ while (($#)); do
 done
 [ -f "$deb" ] || { echo "vm-test.sh: --deb PKG.deb is required" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || { echo "vm-test.sh: run as root (debootstrap, image ownership)" >&2; exit 2; }
-for tool in qemu-system-x86_64 mkfs.ext4 busybox cpio; do
+for tool in qemu-system-x86_64 mkfs.ext4 busybox cpio xz; do
     command -v "$tool" >/dev/null ||
-        { echo "vm-test.sh: $tool missing: apt-get install -y qemu-system-x86 e2fsprogs busybox-static cpio" >&2; exit 2; }
+        { echo "vm-test.sh: $tool missing: apt-get install -y qemu-system-x86 e2fsprogs busybox-static cpio xz-utils" >&2; exit 2; }
 done
 cache="${VTI_LAB_CACHE:-$repo/.lab-cache}"
 mkdir -p "$out"
@@ -263,11 +263,19 @@ mkfs.ext4 -q -F -L vti-vm -d "$guest" "$img" 2G
 ird="$work/initrd"
 mkdir -p "$ird"/{bin,dev,proc,sys,newroot,modules}
 cp "$(command -v busybox)" "$ird/bin/busybox"
+# Built into some kernels (6.12's virtio core), compressed modules in others
+# (6.12's .ko.xz): the initramfs gets the loadable ones, uncompressed.
+mods="$kdir/root/lib/modules/$kver"
 for m in virtio/virtio virtio/virtio_ring virtio/virtio_pci_legacy_dev \
-    virtio/virtio_pci_modern_dev virtio/virtio_pci; do
-    cp "$kdir/root/lib/modules/$kver/kernel/drivers/$m.ko" "$ird/modules/"
+    virtio/virtio_pci_modern_dev virtio/virtio_pci block/virtio_blk; do
+    grep -qx "kernel/drivers/$m.ko" "$mods/modules.builtin" && continue
+    ko="$mods/kernel/drivers/$m.ko" dest="$ird/modules/${m#*/}.ko"
+    if [ -f "$ko" ]; then cp "$ko" "$dest"
+    elif [ -f "$ko.xz" ]; then xz -dc "$ko.xz" >"$dest"
+    elif [ -f "$ko.zst" ]; then zstd -qdc "$ko.zst" >"$dest"
+    else echo "vm-test.sh: $m neither built in nor a module of $kver" >&2; exit 1
+    fi
 done
-cp "$kdir/root/lib/modules/$kver/kernel/drivers/block/virtio_blk.ko" "$ird/modules/"
 cat >"$ird/init" <<'EOF'
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -275,7 +283,7 @@ mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_blk; do
-    insmod /modules/$m.ko
+    [ -f /modules/$m.ko ] && insmod /modules/$m.ko
 done
 i=0
 while [ ! -b /dev/vda ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
