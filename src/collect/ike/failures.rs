@@ -38,6 +38,10 @@ pub const SHUTDOWN_SECS: u64 = 2;
 pub const SHUTDOWN_MESSAGE: &str = "charon closed the VICI connection (shutting down)";
 /// How long a deletion line and a down event are taken to belong together.
 pub const PENDING_SECS: u64 = 10;
+/// How far apart the two deletion lines of one exchange may be (charon logs
+/// them back to back). Wider, and a rekey's `closing CHILD_SA` line would
+/// decide who deleted the next child of the same IKE SA seconds later.
+pub const EXCHANGE_SECS: u64 = 1;
 /// Bounds on what is remembered (connections, IKE SAs, child bindings).
 const MAX_CONNECTIONS: usize = 4096;
 const MAX_SAS: usize = 4096;
@@ -269,7 +273,7 @@ impl FailureTracker {
                 let follows = state
                     .deletion
                     .as_ref()
-                    .is_some_and(|(_, _, at)| now <= at + PENDING_SECS);
+                    .is_some_and(|(_, _, at)| now <= at + EXCHANGE_SECS);
                 if follows {
                     return;
                 }
@@ -579,6 +583,31 @@ mod tests {
         log(&mut t, 5, 1, "CHILD_SA closed");
         t.on_child_updown(5, false, &with_child(sa(1, "ESTABLISHED"), 1, "DELETED"));
         assert_eq!(reason(&t), Some((TermReason::DeletedLocally, closing)));
+    }
+
+    /// Lab finding: a rekey closes the old CHILD_SA with a local deletion
+    /// line; a peer's delete of the new child seconds later is still the
+    /// peer's.
+    #[test]
+    fn a_rekeys_closing_line_does_not_decide_a_later_peer_delete() {
+        let mut t = FailureTracker::new();
+        t.on_ike_updown(1, true, &sa(1, "ESTABLISHED"));
+        log(
+            &mut t,
+            2,
+            1,
+            "closing CHILD_SA vti1-child{1} with SPIs c8e1f2a3_i (0 bytes) c2d4e6f8_o (0 bytes) and TS 0.0.0.0/0 === 0.0.0.0/0",
+        );
+        let received = "received DELETE for ESP CHILD_SA with SPI c469c17d";
+        log(&mut t, 6, 1, received);
+        log(
+            &mut t,
+            6,
+            1,
+            "closing CHILD_SA vti1-child{2} with SPIs c7ecaa80_i (0 bytes) c469c17d_o (0 bytes) and TS 0.0.0.0/0 === 0.0.0.0/0",
+        );
+        t.on_child_updown(6, false, &with_child(sa(1, "ESTABLISHED"), 2, "DELETED"));
+        assert_eq!(reason(&t), Some((TermReason::DeletedByPeer, received)));
     }
 
     /// charon stopped with SIGTERM: its shutdown line (outside any IKE SA),
