@@ -31,24 +31,22 @@ const BIN: &str = env!("CARGO_BIN_EXE_vti-agentx");
 
 /// Datagrams received on `socket` within `window`, as text.
 fn messages_within(socket: &UnixDatagram, window: Duration) -> Vec<String> {
-    let end = Instant::now() + window;
-    let mut got = Vec::new();
-    let mut buf = [0u8; 512];
-    while let Some(left) = end.checked_duration_since(Instant::now()) {
-        socket
-            .set_read_timeout(Some(left.max(Duration::from_millis(1))))
-            .unwrap();
-        match socket.recv(&mut buf) {
-            Ok(n) => got.push(String::from_utf8_lossy(&buf[..n]).into_owned()),
-            Err(_) => break,
-        }
-    }
-    got
+    receive_until(socket, window, |_| false).1
 }
 
 /// The first datagram equal to `wanted` within `limit`; the others seen
 /// before it are returned too.
 fn wait_for(socket: &UnixDatagram, wanted: &str, limit: Duration) -> (bool, Vec<String>) {
+    receive_until(socket, limit, |msg| msg == wanted)
+}
+
+/// Datagrams received on `socket` until one satisfies `stop` (true, the
+/// ones before it) or `limit` passes (false, all of them).
+fn receive_until(
+    socket: &UnixDatagram,
+    limit: Duration,
+    stop: impl Fn(&str) -> bool,
+) -> (bool, Vec<String>) {
     let end = Instant::now() + limit;
     let mut seen = Vec::new();
     let mut buf = [0u8; 512];
@@ -58,7 +56,7 @@ fn wait_for(socket: &UnixDatagram, wanted: &str, limit: Duration) -> (bool, Vec<
             .unwrap();
         let Ok(n) = socket.recv(&mut buf) else { break };
         let msg = String::from_utf8_lossy(&buf[..n]).into_owned();
-        if msg == wanted {
+        if stop(&msg) {
             return (true, seen);
         }
         seen.push(msg);
